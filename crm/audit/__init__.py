@@ -1,0 +1,1 @@
+"""The audit trail: every sign-in, export, bulk change and erasure."""

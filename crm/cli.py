@@ -1,0 +1,66 @@
+"""`flask --app crm crm …`: the operators' commands. Each calls the same services as the UI."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from .auth.roles import Role
+
+crm_cli = AppGroup("crm", help="Branchline commands: demo data, users, workers, the all-in-one server.")
+
+
+@crm_cli.command("create-user")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--branch", "branch_codes", multiple=True, help="Branch code this user covers (repeatable).")
+@click.option("--name", default="", help="Display name (defaults to the email).")
+def create_user_command(email, role, branch_codes, name):
+    """Create a user; the password is read from stdin or prompted for."""
+    from sqlalchemy import select
+
+    from .auth import service
+    from .auth.roles import Role
+    from .extensions import db
+    from .region.models import Branch
+
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    branches = []
+    for code in branch_codes:
+        branch = db.session.execute(select(Branch).where(Branch.code == code.upper())).scalar_one_or_none()
+        if branch is None:
+            raise click.ClickException(f"No branch with code {code!r}. Create it in Admin → Branches first.")
+        branches.append(branch)
+    try:
+        user = service.create_user(email, name or email, Role(role), password, branches)
+    except service.AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"Created {user.role.value} {user.email}" + (f" for {', '.join(b.code for b in branches)}" if branches else ""))
+
+
+@crm_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Process what is queued, then exit.")
+@click.option("--queue", "queues", multiple=True, default=["default"], show_default=True)
+def worker_command(burst, queues):
+    """Run an RQ worker inside the app context (JSON serializer, with the scheduler)."""
+    from .worker import run_worker
+
+    run_worker(current_app._get_current_object(), list(queues), burst=burst)
+
+
+@crm_cli.command("serve")
+@click.option("--host", default=None, help="Address to listen on (default HOST or 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port (default PORT or 5000).")
+@click.option("--members", default=20000, show_default=True, help="Demo members to create when the database is empty.")
+@click.option("--no-demo", is_flag=True, help="Do not seed a demo region into an empty database.")
+def serve_command(host, port, members, no_demo):
+    """Migrate, seed a demo region if empty, start Redis (embedded unless REDIS_URL), a worker and the web app."""
+    from .devserver import serve
+
+    serve(current_app._get_current_object(), host=host, port=port, demo_members=None if no_demo else members)

@@ -1,0 +1,1 @@
+"""A realistic synthetic region for demos, screenshots and benchmarks."""

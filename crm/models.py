@@ -1,0 +1,12 @@
+"""Every model, imported once so Alembic and the app see the whole schema."""
+from .audit.models import AuditEvent  # noqa: F401
+from .auth.models import User, user_branch  # noqa: F401
+from .contacts.models import (  # noqa: F401
+    ActivistRole,
+    Consent,
+    Contact,
+    ContactSelfOrganisedGroup,
+    Tag,
+    contact_tag,
+)
+from .region.models import Branch, Employer, RegionSettings, ServiceGroup, Workplace, branch_employer  # noqa: F401

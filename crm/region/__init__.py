@@ -1,0 +1,1 @@
+"""The region's structure: service groups, branches, employers and their workplaces."""

@@ -1,0 +1,1 @@
+"""RQ job functions: thin, idempotent, taking ids only. Each calls a service and commits."""

@@ -1,0 +1,95 @@
+"""Test factories: each adds and flushes (tests commit when a request must see the rows)."""
+from __future__ import annotations
+
+import itertools
+from datetime import date
+
+from crm.auth.models import User
+from crm.auth.passwords import hash_password
+from crm.auth.roles import Role
+from crm.contacts.models import ActivistRole, Consent, Contact, Tag
+from crm.extensions import db
+from crm.region.models import Branch, Employer, ServiceGroup, Workplace
+from crm.vocabulary import ActivistRoleKind, Channel, ConsentStatus, ContactStatus, EmployerKind, PaymentMethod
+
+PASSWORD = "correct horse battery"
+_PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: argon2 is slow on purpose
+_seq = itertools.count(1)
+
+
+def _n() -> int:
+    return next(_seq)
+
+
+def service_group(name: str | None = None) -> ServiceGroup:
+    group = ServiceGroup(name=name or f"Service group {_n()}")
+    db.session.add(group)
+    db.session.flush()
+    return group
+
+
+def branch(code: str | None = None, name: str | None = None, group: ServiceGroup | None = None) -> Branch:
+    n = _n()
+    obj = Branch(code=code or f"B{n:04d}", name=name or f"Branch {n}", service_group=group or service_group())
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def employer(name: str | None = None, kind: EmployerKind = EmployerKind.NHS_TRUST, branches=(), **kw) -> Employer:
+    obj = Employer(name=name or f"Employer {_n()}", kind=kind, branches=list(branches), **kw)
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def workplace(employer_: Employer | None = None, name: str | None = None, **kw) -> Workplace:
+    obj = Workplace(employer=employer_ or employer(), name=name or f"Workplace {_n()}", **kw)
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def contact(branch_: Branch | None = None, **kw) -> Contact:
+    n = _n()
+    values = dict(
+        membership_number=f"{n:08d}", first_name=f"First{n}", last_name=f"Last{n}",
+        email=f"member{n}@example.org", mobile=f"+4477009{n % 100000:05d}", postcode="L1 8JQ",
+        status=ContactStatus.MEMBER, payment_method=PaymentMethod.DOCAS, joined_on=date(2024, 1, 15),
+    )
+    values.update(kw)
+    obj = Contact(branch=branch_ or branch(), **values)
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def consent(contact_: Contact, channel: Channel = Channel.SMS, status: ConsentStatus = ConsentStatus.GRANTED) -> Consent:
+    obj = Consent(contact=contact_, channel=channel, status=status, source="test", wording_version="v1")
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def activist_role(contact_: Contact, role: ActivistRoleKind = ActivistRoleKind.STEWARD, **kw) -> ActivistRole:
+    obj = ActivistRole(contact=contact_, role=role, branch_id=contact_.branch_id,
+                       started_on=kw.pop("started_on", date(2025, 4, 1)), **kw)
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def tag(name: str | None = None) -> Tag:
+    obj = Tag(name=name or f"tag-{_n()}")
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def user(role: Role | str = Role.BRANCH_OFFICER, branches=(), email: str | None = None, **kw) -> User:
+    n = _n()
+    obj = User(email=email or f"user{n}@example.org", name=kw.pop("name", f"User {n}"), role=Role(role),
+               password_hash=_PASSWORD_HASH, branches=list(branches), **kw)
+    db.session.add(obj)
+    db.session.flush()
+    return obj
