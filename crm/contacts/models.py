@@ -51,6 +51,8 @@ class Contact(TimestampMixin, db.Model):
     payment_method: Mapped[PaymentMethod | None] = mapped_column(enum_column(PaymentMethod))
     joined_on: Mapped[date | None] = mapped_column(Date)
     left_on: Mapped[date | None] = mapped_column(Date)
+    # Set when the employer stops deducting subs: the member lapses unless moved to direct debit.
+    docas_ended_on: Mapped[date | None] = mapped_column(Date)
 
     branch: Mapped[Branch] = relationship()
     employer: Mapped[Employer | None] = relationship()

@@ -1,8 +1,8 @@
 """foundation: region, contacts, users, audit
 
-Revision ID: 81d3f13d76bc
+Revision ID: 9c4823f51f29
 Revises: 
-Create Date: 2026-11-23 14:40:51.655445
+Create Date: 2026-11-23 14:42:22.994996
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '81d3f13d76bc'
+revision = '9c4823f51f29'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -139,6 +139,7 @@ def upgrade():
     sa.Column('payment_method', sa.Enum('docas', 'direct_debit', name='paymentmethod', native_enum=False, create_constraint=True, length=32), nullable=True),
     sa.Column('joined_on', sa.Date(), nullable=True),
     sa.Column('left_on', sa.Date(), nullable=True),
+    sa.Column('docas_ended_on', sa.Date(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['branch_id'], ['branch.id'], name=op.f('fk_contact_branch_id_branch')),
