@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import os
 import secrets
 import time
@@ -26,6 +25,16 @@ def _database_url(url: str, instance_path: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+def _limits_storage(redis_url: str) -> str:
+    # Sign-in counters live in Redis so every web process shares them; the limits package
+    # spells a unix socket "redis+unix://".
+    if not redis_url:
+        return "memory://"
+    if redis_url.startswith("unix://"):
+        return "redis+unix://" + redis_url[len("unix://"):]
+    return redis_url
 
 
 def _secret_key(instance_path: str) -> str:
@@ -61,8 +70,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app.instance_path)
     app.config["SESSION_COOKIE_NAME"] = "branchline_session"
-    app.config["RATELIMIT_STORAGE_URI"] = app.config.get("RATELIMIT_STORAGE_URI") or (
-        app.config["REDIS_URL"] or "memory://"
+    app.config["RATELIMIT_STORAGE_URI"] = app.config.get("RATELIMIT_STORAGE_URI") or _limits_storage(
+        app.config["REDIS_URL"]
     )
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "branchline-limits")
 
@@ -125,7 +134,7 @@ def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(429)
     def too_many(e):
         current = limiter.current_limit
-        wait = max(1, math.ceil((current.reset_at - time.time()) / 60)) if current else 5
+        wait = max(1, round((current.reset_at - time.time()) / 60)) if current else 5
         if request.blueprint == "auth":
             from .auth.forms import LoginForm
 

@@ -10,6 +10,7 @@ import os
 import socket
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from crm import create_app
@@ -62,6 +63,15 @@ def redis_url(tmp_path_factory):
     server.shutdown()
 
 
+class IsolatedClient(FlaskClient):
+    """Each request gets its own app context (fresh g and DB session), as in production,
+    even though the test itself runs inside one."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(database_url, redis_url, tmp_path_factory):
     app = create_app({
@@ -76,6 +86,7 @@ def app(database_url, redis_url, tmp_path_factory):
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": None,
     })
+    app.test_client_class = IsolatedClient
     with app.app_context():
         from flask_migrate import upgrade
 

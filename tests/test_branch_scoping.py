@@ -1,0 +1,81 @@
+"""The core security property: another branch's objects look exactly like missing ones (404).
+
+Walks every route in app.url_map that takes an id, so a route added later is covered without
+anyone remembering to write a test for it. A new id parameter name must be added to OTHER_BRANCH_IDS.
+"""
+import pytest
+
+from crm.auth.roles import Role
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+MISSING_ID = 987654
+
+
+@pytest.fixture
+def world(make, db):
+    home = make.branch(code="HOME")
+    other = make.branch(code="OTHER")
+    employer = make.employer(branches=[other])
+    workplace = make.workplace(employer)
+    contact = make.contact(other, employer=employer, workplace=workplace)
+    make.activist_role(contact)
+    other_user = make.user(Role.CALLER, branches=[other])
+    officer = make.user(Role.BRANCH_OFFICER, branches=[home])
+    caller = make.user(Role.CALLER, branches=[home])
+    admin = make.user(Role.ADMIN)
+    db.session.commit()
+    ids = {
+        "contact_id": contact.id,
+        "branch_id": other.id,
+        "employer_id": employer.id,
+        "workplace_id": workplace.id,
+        "service_group_id": other.service_group_id,
+        "user_id": other_user.id,
+    }
+    return {"ids": ids, "officer": officer, "caller": caller, "admin": admin}
+
+
+def id_routes(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static" or not rule.arguments:
+            continue
+        yield rule
+
+
+def _url(rule, ids, override=None):
+    missing = [a for a in rule.arguments if a not in ids]
+    assert not missing, f"{rule.rule}: add an other-branch object for {missing} to the world fixture"
+    return rule.build({a: (override if override is not None else ids[a]) for a in rule.arguments}, append_unknown=False)[1]
+
+
+def test_every_id_route_is_covered(app, world):
+    assert list(id_routes(app)), "no id-taking routes found: the walk below would prove nothing"
+    for rule in id_routes(app):
+        _url(rule, world["ids"])
+
+
+@pytest.mark.parametrize("role", ["officer", "caller"])
+def test_other_branch_objects_are_404_on_every_route(app, world, role):
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        sess["_user_id"] = world[role].get_id()
+    checked = 0
+    for rule in id_routes(app):
+        for method in sorted(rule.methods & set(METHODS)):
+            url = _url(rule, world["ids"])
+            response = client.open(url, method=method)
+            assert response.status_code == 404, f"{role} {method} {url} answered {response.status_code}"
+            missing = client.open(_url(rule, world["ids"], MISSING_ID), method=method)
+            assert response.get_data() == missing.get_data(), f"{method} {url}: 404 differs from a missing id's"
+            checked += 1
+    assert checked
+
+
+def test_the_ids_used_are_real_objects_an_admin_can_open(app, world):
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        sess["_user_id"] = world["admin"].get_id()
+    for rule in id_routes(app):
+        if "GET" in rule.methods:
+            url = _url(rule, world["ids"])
+            assert client.get(url).status_code != 404, f"admin could not open {url}: the walk above proves nothing"
