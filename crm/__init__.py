@@ -70,6 +70,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app.instance_path)
     app.config["SESSION_COOKIE_NAME"] = "branchline_session"
+    app.config.setdefault("MAX_CONTENT_LENGTH", 512 * 1024 * 1024)  # a million-row export is ~150 MB
     app.config["RATELIMIT_STORAGE_URI"] = app.config.get("RATELIMIT_STORAGE_URI") or _limits_storage(
         app.config["REDIS_URL"]
     )
@@ -107,14 +108,18 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
     from .contacts import bp as contacts_bp
+    from .imports import bp as imports_bp
     from .main import bp as main_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(contacts_bp, url_prefix="/contacts")
+    app.register_blueprint(imports_bp, url_prefix="/imports")
     app.register_blueprint(admin_bp, url_prefix="/admin")
 
     from .cli import crm_cli
+
+    from .imports import cli as _imports_cli  # noqa: F401  (adds `crm import-members`)
 
     app.cli.add_command(crm_cli)
 
@@ -144,6 +149,10 @@ def _register_error_pages(app: Flask) -> None:
             )
             return render_template("auth/login.html", form=form, locked=True), 429
         return render_template("errors/429.html", wait=wait), 429
+
+    @app.errorhandler(413)
+    def too_large(e):
+        return render_template("errors/413.html"), 413
 
     @app.errorhandler(500)
     def server_error(e):

@@ -10,3 +10,4 @@ from .contacts.models import (  # noqa: F401
     contact_tag,
 )
 from .region.models import Branch, Employer, RegionSettings, ServiceGroup, Workplace, branch_employer  # noqa: F401
+from .imports.models import ImportChange, ImportIssue, ImportRun, ImportSeen, SavedColumnMapping  # noqa: F401,E402

@@ -15,6 +15,7 @@ UK = ZoneInfo("Europe/London")
 NAVIGATION = [
     ("Home", "main.home", None),
     ("Contacts", "contacts.index", Permission.VIEW_CONTACTS),
+    ("Imports", "imports.index", Permission.EDIT_CONTACTS),
     ("Admin", "admin.index", Permission.MANAGE_REGION),
 ]
 

@@ -93,3 +93,16 @@ def user(role: Role | str = Role.BRANCH_OFFICER, branches=(), email: str | None 
     db.session.add(obj)
     db.session.flush()
     return obj
+
+
+def import_run(branch_: Branch | None, stored_path: str, **kw):
+    from crm.imports.models import ImportRun, ImportScope, ImportStatus
+
+    values = dict(filename="export.csv", file_sha256="0" * 64, scope=ImportScope.BRANCH if branch_ else ImportScope.REGION,
+                  status=ImportStatus.UPLOADED, headers=["Membership No", "Surname"],
+                  mapping={"0": "membership_number", "1": "last_name"})
+    values.update(kw)
+    obj = ImportRun(branch_id=branch_.id if branch_ else None, stored_path=stored_path, **values)
+    db.session.add(obj)
+    db.session.flush()
+    return obj

@@ -53,6 +53,8 @@ class Contact(TimestampMixin, db.Model):
     left_on: Mapped[date | None] = mapped_column(Date)
     # Set when the employer stops deducting subs: the member lapses unless moved to direct debit.
     docas_ended_on: Mapped[date | None] = mapped_column(Date)
+    # Hash of the raw export values last imported: an unchanged row is recognised without parsing.
+    import_fingerprint: Mapped[str | None] = mapped_column(String(32))
 
     branch: Mapped[Branch] = relationship()
     employer: Mapped[Employer | None] = relationship()
