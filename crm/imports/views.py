@@ -32,7 +32,9 @@ def index():
     form = UploadForm()
     if form.validate_on_submit():
         upload = form.file.data
-        run = service.create_run(upload.stream, upload.filename or "export.csv", by=current_user)
+        # A branch user's run belongs to one of their branches from the start (they choose which next).
+        branch = None if current_user.region_wide else (current_user.branches or [None])[0]
+        run = service.create_run(upload.stream, upload.filename or "export.csv", by=current_user, branch=branch)
         db.session.commit()
         if run.status is ImportStatus.FAILED:
             flash(f"That file could not be read: {run.error}", "error")
