@@ -34,6 +34,7 @@ LOGIN_EMAIL_RATE_LIMIT = os.environ.get("LOGIN_EMAIL_RATE_LIMIT") or "5 per 5 mi
 RATELIMIT_ENABLED = os.environ.get("RATELIMIT_ENABLED", "1") != "0"
 
 CONTACTS_PER_PAGE = 50
+ADMIN_PER_PAGE = 50
 
 # Where the log of a running `crm serve` and its worker go.
 LOG_LEVEL = os.environ.get("LOG_LEVEL") or "INFO"

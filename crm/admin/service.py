@@ -556,7 +556,7 @@ def create_user(*, name: str, email: str, role: Role, password: str, branches: S
     try:
         return accounts.create_user(email, name, role, password, branches=branches, by=by)
     except accounts.AccountError as exc:
-        raise AdminError(str(exc), field="email" if "email" in str(exc).lower() else "password") from None
+        raise AdminError(str(exc), field=exc.field) from None
 
 
 def update_user(user: User, *, name: str, email: str, role: Role, branches: Sequence[Branch],
@@ -567,13 +567,7 @@ def update_user(user: User, *, name: str, email: str, role: Role, branches: Sequ
         return accounts.update_user(user, name=name, email=email, role=role, branches=branches,
                                     is_enabled=is_enabled, by=by)
     except accounts.AccountError as exc:
-        if "email" in str(exc).lower():
-            field = "email"
-        elif user.id == by.id:
-            field = "role" if role != user.role else "is_enabled"
-        else:
-            field = None
-        raise AdminError(str(exc), field=field) from None
+        raise AdminError(str(exc), field=exc.field) from None
 
 
 def set_user_password(user: User, password: str, by: User) -> None:

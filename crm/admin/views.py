@@ -40,7 +40,7 @@ def _me() -> User:
 
 
 def _per_page() -> int:
-    return current_app.config.get("ADMIN_PER_PAGE", 50)
+    return current_app.config["ADMIN_PER_PAGE"]
 
 
 def _page_number() -> int:

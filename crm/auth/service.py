@@ -13,7 +13,11 @@ from .roles import Role
 
 
 class AccountError(ValueError):
-    """A user-facing reason an account change was refused."""
+    """A user-facing reason an account change was refused; `field` names what it is about."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 def normalise_email(email: str) -> str:
@@ -47,10 +51,10 @@ def create_user(email: str, name: str, role: Role, password: str,
     """Create a user account; the password must pass the strength rules."""
     email = normalise_email(email)
     if find_user_by_email(email) is not None:
-        raise AccountError(f"There is already a user with the email {email}.")
+        raise AccountError(f"There is already a user with the email {email}.", field="email")
     problem = password_problem(password)
     if problem:
-        raise AccountError(problem)
+        raise AccountError(problem, field="password")
     user = User(email=email, name=name.strip() or email, role=role,
                 password_hash=hash_password(password), branches=list(branches or []))
     db.session.add(user)
@@ -65,9 +69,10 @@ def update_user(user: User, *, name: str, email: str, role: Role, branches: list
     email = normalise_email(email)
     other = find_user_by_email(email)
     if other is not None and other.id != user.id:
-        raise AccountError(f"There is already a user with the email {email}.")
+        raise AccountError(f"There is already a user with the email {email}.", field="email")
     if user.id == by.id and (role != user.role or not is_enabled):
-        raise AccountError("You cannot change your own role or disable your own account.")
+        raise AccountError("You cannot change your own role or disable your own account.",
+                           field="role" if role != user.role else "is_enabled")
     old_branches = {b.id for b in user.branches}
     access_reduced = (role != user.role) or (not is_enabled) or not old_branches <= {b.id for b in branches}
     user.name, user.email, user.role, user.is_enabled = name.strip(), email, role, is_enabled
@@ -83,7 +88,7 @@ def set_password(user: User, password: str, by: User | None = None) -> None:
     """Set a new password and sign the user out everywhere else."""
     problem = password_problem(password)
     if problem:
-        raise AccountError(problem)
+        raise AccountError(problem, field="password")
     user.password_hash = hash_password(password)
     user.session_version += 1
     audit.record("user.password", user=by or user, obj=user)
