@@ -44,6 +44,41 @@ def create_user_command(email, role, branch_codes, name):
     click.echo(f"Created {user.role.value} {user.email}" + (f" for {', '.join(b.code for b in branches)}" if branches else ""))
 
 
+@crm_cli.command("demo")
+@click.option("--members", default=20000, show_default=True, type=click.IntRange(min=0),
+              help="How many contacts to create (members, lapsed members and supporters).")
+@click.option("--seed", default=1, show_default=True, type=int, help="The same seed gives the same region.")
+def demo_command(members, seed):
+    """Fill an empty database with a synthetic North West region and demo sign-ins."""
+    import time
+
+    from sqlalchemy import func, inspect, select
+
+    from .demo.service import DemoRegionError, build_demo_region, demo_logins
+    from .extensions import db
+    from .region.models import Branch
+
+    if not inspect(db.engine).has_table(Branch.__tablename__):
+        raise click.ClickException("The database has no tables yet. Run `flask --app crm db upgrade` first.")
+    branches = db.session.execute(select(func.count(Branch.id))).scalar_one()
+    if branches:
+        raise click.ClickException(
+            f"The database already has {branches} branch{'es' if branches != 1 else ''}, so no demo region "
+            "was added. `crm demo` only fills an empty database: point DATABASE_URL at a new one "
+            "(or remove instance/branchline.db), run `flask --app crm db upgrade`, then try again."
+        )
+    click.echo(f"Creating a demo region with {members:,} contacts (seed {seed})…")
+    started = time.perf_counter()
+    try:
+        summary = build_demo_region(members=members, seed=seed)
+    except DemoRegionError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Demo region ready in {time.perf_counter() - started:.1f} s: {summary}")
+    click.echo("Demo sign-ins:")
+    for role, email, password in demo_logins():
+        click.echo(f"  {role:<15} {email:<40} {password}")
+
+
 @crm_cli.command("worker")
 @click.option("--burst", is_flag=True, help="Process what is queued, then exit.")
 @click.option("--queue", "queues", multiple=True, default=["default"], show_default=True)

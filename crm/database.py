@@ -1,9 +1,12 @@
 """Engine-specific details kept in one place: SQLite pragmas, time helpers, shared mixins."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import json
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timezone
+from enum import Enum
 
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, event, text
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, mapped_column
@@ -58,6 +61,8 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=10000")
         cur.execute("PRAGMA synchronous=NORMAL")
+        # 64 MB page cache: imports insert into several indexes at once; 2 MB default thrashes.
+        cur.execute("PRAGMA cache_size=-65536")
         cur.close()
 
 
@@ -72,3 +77,49 @@ def enum_column(enum_cls, **kw):
         validate_strings=True,
         name=kw.pop("name", enum_cls.__name__.lower()),
     )
+
+
+def _sqlite_value(value):
+    # What SQLAlchemy itself stores on SQLite, so rows written here read back identically.
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return value
+
+
+def bulk_insert(table_name: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """Insert many rows in the current transaction by the fastest path each engine has:
+    COPY on PostgreSQL, a bare executemany on SQLite (SQLAlchemy's per-row parameter
+    processing costs more than SQLite's own insert). Values: str, int, date, UTC datetime,
+    Enum, dict/list (JSON) or None."""
+    connection = db.session.connection()
+    raw = connection.connection.driver_connection
+    names = ", ".join(f'"{c}"' for c in columns)
+    if connection.dialect.name == "postgresql":
+        with raw.cursor() as cur, cur.copy(f'COPY "{table_name}" ({names}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row([v.value if isinstance(v, Enum) else (json.dumps(v) if isinstance(v, (dict, list)) else v)
+                                for v in row])
+    else:
+        marks = ", ".join("?" for _ in columns)
+        cur = raw.cursor()
+        try:
+            cur.executemany(f'INSERT INTO "{table_name}" ({names}) VALUES ({marks})',
+                            ([_sqlite_value(v) for v in row] for row in rows))
+        finally:
+            cur.close()
+
+
+def analyze(*tables) -> None:
+    """Refresh the planner's statistics after a bulk load. Without them SQLite sorts a branch
+    officer's whole membership to show 50 names (40 ms at 200,000 contacts) instead of walking
+    the name index (0.3 ms)."""
+    for table in tables:
+        db.session.execute(text(f'ANALYZE "{table.name}"'))

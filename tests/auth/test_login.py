@@ -47,7 +47,7 @@ def test_pages_need_sign_in(client):
 
 
 def test_sign_out_ends_the_session_everywhere(app, make, db):
-    user = make.user(email="sec@example.org")
+    make.user(email="sec@example.org")
     db.session.commit()
     phone, laptop = app.test_client(), app.test_client()
     for c in (phone, laptop):
