@@ -91,7 +91,7 @@ def _print_banner(app: Flask, host: str, port: int) -> None:
         logins = demo_logins()
     lines = ["", f"  Branchline is running at http://{host}:{port}/", ""]
     if logins:
-        lines.append("  Demo sign-ins (password for all: see below):")
+        lines.append("  Demo sign-ins:")
         for role, email, password in logins:
             lines.append(f"    {role:<15} {email:<36} {password}")
         lines.append("")

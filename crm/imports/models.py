@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..database import TimestampMixin, UTCDateTime, enum_column, utcnow
+from ..database import TimestampMixin, UTCDateTime, enum_column
 from ..extensions import db
 from ..vocabulary import Labelled
 

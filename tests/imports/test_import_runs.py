@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from crm.auth.roles import Role
 from crm.contacts.models import Contact
 from crm.imports import service
+from crm.imports.batches import BatchRunner
 from crm.imports.models import ChangeKind, ImportChange, ImportIssue, ImportRun, ImportScope, ImportStatus
 from crm.vocabulary import Channel, ConsentStatus, ContactStatus, PaymentMethod
 
@@ -210,7 +211,7 @@ def test_an_interrupted_import_resumes_without_applying_a_batch_twice(tmp_path, 
     run = service.create_run(path, path.name, by=None, scope=ImportScope.REGION)
     service.confirm_run(run, scope=ImportScope.REGION, branch=None, by=None)
     db.session.commit()
-    real_apply = service._Runner.apply
+    real_apply = BatchRunner.apply
     calls = {"n": 0}
 
     def crashing_apply(self, work):
@@ -219,13 +220,13 @@ def test_an_interrupted_import_resumes_without_applying_a_batch_twice(tmp_path, 
             raise RuntimeError("worker killed")
         return real_apply(self, work)
 
-    monkeypatch.setattr(service._Runner, "apply", crashing_apply)
+    monkeypatch.setattr(BatchRunner, "apply", crashing_apply)
     with pytest.raises(RuntimeError):
         service.execute_run(run, batch_size=10)
     db.session.rollback()
     run = db.session.get(ImportRun, run.id)
     assert run.status is ImportStatus.RUNNING and run.rows_read == 20 and run.last_line_done == 21
-    monkeypatch.setattr(service._Runner, "apply", real_apply)
+    monkeypatch.setattr(BatchRunner, "apply", real_apply)
     service.execute_run(run, batch_size=10)
     assert run.status is ImportStatus.COMPLETED and run.imported == 25 and run.rows_read == 25
     assert db.session.scalar(select(func.count(Contact.id))) == 25
