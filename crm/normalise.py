@@ -93,7 +93,8 @@ def _gb_fast_mobile_pattern() -> re.Pattern[str]:
         if d is not None and d.national_number_pattern
         and (not d.possible_length or 10 in d.possible_length)
     ]
-    assert 10 in meta.mobile.possible_length
+    if meta.mobile.possible_length and 10 not in meta.mobile.possible_length:
+        return re.compile(r"(?!)")  # metadata we do not understand: everything takes the slow path
     parts = [rf"(?=(?:{meta.general_desc.national_number_pattern})\Z)"]
     if excluded:
         parts.append(r"(?!(?:" + "|".join(f"(?:{p})" for p in excluded) + r")\Z)")
@@ -166,7 +167,7 @@ def mobile_via_phonenumbers(raw: str, region: str = "GB") -> str:
 
 
 def normalise_mobile(raw: object, region: str = "GB") -> str | None:
-    """A mobile number in E.164 ("+447911123456"), None when blank, FieldError when not a mobile."""
+    """A mobile number in E.164 ("+447400123456"), None when blank, FieldError when not a mobile."""
     text = _text(raw)
     if text is None:
         return None

@@ -8,10 +8,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from .. import normalise as normal
 from ..audit import service as audit
 from ..auth import service as accounts
 from ..auth.models import User
@@ -33,21 +33,19 @@ class AdminError(ValueError):
 # ---------------------------------------------------------------------------------------------
 # Normalising what people type
 
-# Outward code (A9, A99, AA9, AA99, A9A, AA9A) then inward code (9AA); inward letters never C I K M O V.
-_POSTCODE = re.compile(r"^(GIR|[A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][ABD-HJLNP-UW-Z]{2})$")
 _BRANCH_CODE = re.compile(r"^[A-Z0-9]+(?:-[A-Z0-9]+)*$")
 BRANCH_CODE_MAX = 20
 
 
 def normalise_postcode(value: str) -> str:
     """A UK postcode in its canonical form ("sw1a1aa" → "SW1A 1AA"); ValueError if it is not one."""
-    compact = re.sub(r"\s+", "", value or "").upper()
-    if not compact:
+    try:
+        canonical = normal.normalise_postcode(value)
+    except normal.FieldError:
+        raise ValueError("Enter a real UK postcode, like L3 8EN.") from None
+    if canonical is None:
         raise ValueError("Enter a postcode.")
-    match = _POSTCODE.match(compact)
-    if not match or (match.group(1) == "GIR" and match.group(2) != "0AA"):
-        raise ValueError("Enter a real UK postcode, like L3 8EN.")
-    return f"{match.group(1)} {match.group(2)}"
+    return canonical
 
 
 def normalise_branch_code(value: str) -> str:
@@ -65,9 +63,12 @@ def normalise_branch_code(value: str) -> str:
 def normalise_email_address(value: str) -> str:
     """An email address checked for format only (no DNS look-up); ValueError if it is not one."""
     try:
-        return validate_email((value or "").strip(), check_deliverability=False).normalized
-    except EmailNotValidError:
-        raise ValueError("Enter an email address in the right format, like name@example.org.") from None
+        email = normal.normalise_email(value)
+    except normal.FieldError:
+        email = None
+    if not email:
+        raise ValueError("Enter an email address in the right format, like name@example.org.")
+    return email
 
 
 def _clean_name(value: str, what: str) -> str:

@@ -27,6 +27,7 @@ from ..normalise import (
     parse_date,
     parse_payment_method,
     parse_status,
+    split_full_name,
 )
 from ..region.models import Branch, Employer, Workplace
 from ..vocabulary import ContactStatus, PaymentMethod
@@ -260,8 +261,7 @@ class BatchRunner:
                 except FieldError as exc:
                     problems.append((fieldname, str(exc)))
         if "full_name" in raw and raw["full_name"] and not (new.get("first_name") or new.get("last_name")):
-            first, _, last = normalise_name(raw["full_name"]).rpartition(" ")
-            new["first_name"], new["last_name"] = (first, last) if first else (last, "")
+            new["first_name"], new["last_name"] = split_full_name(raw["full_name"])
         employer_id = self._employer_id(raw["employer"]) if raw.get("employer") else None
         if employer_id:
             new["employer_id"] = employer_id
