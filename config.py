@@ -34,6 +34,12 @@ LOGIN_EMAIL_RATE_LIMIT = os.environ.get("LOGIN_EMAIL_RATE_LIMIT") or "5 per 5 mi
 RATELIMIT_ENABLED = os.environ.get("RATELIMIT_ENABLED", "1") != "0"
 
 CONTACTS_PER_PAGE = 50
+
+# Calling: how long a claimed contact stays with one caller, how long a contact rests after a
+# call before any other list may offer them, and how long a call-back waits for its own caller.
+CALL_LEASE_MINUTES = int(os.environ.get("CALL_LEASE_MINUTES") or 10)
+CALL_CROSS_LIST_COOLDOWN_HOURS = int(os.environ.get("CALL_CROSS_LIST_COOLDOWN_HOURS") or 24)
+CALLBACK_GRACE_MINUTES = 30
 ADMIN_PER_PAGE = 50
 
 # Where the log of a running `crm serve` and its worker go.

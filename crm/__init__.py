@@ -106,6 +106,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         return user
 
     from .admin import bp as admin_bp
+    from .calls import bp as calls_bp
     from .auth import bp as auth_bp
     from .contacts import bp as contacts_bp
     from .imports import bp as imports_bp
@@ -114,6 +115,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(contacts_bp, url_prefix="/contacts")
+    app.register_blueprint(calls_bp, url_prefix="/calls")
     app.register_blueprint(imports_bp, url_prefix="/imports")
     app.register_blueprint(admin_bp, url_prefix="/admin")
 

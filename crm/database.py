@@ -123,3 +123,14 @@ def analyze(*tables) -> None:
     the name index (0.3 ms)."""
     for table in tables:
         db.session.execute(text(f'ANALYZE "{table.name}"'))
+
+
+def insert_ignoring_duplicates(table):
+    """INSERT that skips rows clashing with a unique key (ON CONFLICT DO NOTHING), per engine."""
+    if db.session.connection().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing()
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table).on_conflict_do_nothing()

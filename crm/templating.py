@@ -14,6 +14,7 @@ UK = ZoneInfo("Europe/London")
 # (label, endpoint, permission needed or None) in the order they appear in the header.
 NAVIGATION = [
     ("Home", "main.home", None),
+    ("Calls", "calls.index", Permission.WORK_CALLS),
     ("Contacts", "contacts.index", Permission.VIEW_CONTACTS),
     ("Imports", "imports.index", Permission.EDIT_CONTACTS),
     ("Admin", "admin.index", Permission.MANAGE_REGION),

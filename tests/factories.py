@@ -106,3 +106,22 @@ def import_run(branch_: Branch | None, stored_path: str, **kw):
     db.session.add(obj)
     db.session.flush()
     return obj
+
+
+def call_list(branches=(), kind=None, callers=(), **kw):
+    from crm.calls.models import CallList, CallListKind
+
+    obj = CallList(name=kw.pop("name", f"List {_n()}"), kind=kind or CallListKind.NEW_JOINER,
+                   branches=list(branches), callers=list(callers), script=kw.pop("script", "Hi {{ first_name }}"), **kw)
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def call_entry(list_, contact_, **kw):
+    from crm.calls.models import CallEntry
+
+    obj = CallEntry(list_id=list_.id, contact_id=contact_.id, branch_id=contact_.branch_id, **kw)
+    db.session.add(obj)
+    db.session.flush()
+    return obj

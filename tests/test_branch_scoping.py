@@ -20,7 +20,7 @@ def world(make, db, tmp_path):
     employer = make.employer(branches=[other])
     workplace = make.workplace(employer)
     contact = make.contact(other, employer=employer, workplace=workplace)
-    make.activist_role(contact)
+    role = make.activist_role(contact)
     other_user = make.user(Role.CALLER, branches=[other])
     officer = make.user(Role.BRANCH_OFFICER, branches=[home])
     caller = make.user(Role.CALLER, branches=[home])
@@ -28,6 +28,8 @@ def world(make, db, tmp_path):
     export = tmp_path / "export.csv"
     export.write_text("Membership No,Surname\n10000001,Other\n")
     run = make.import_run(other, str(export))
+    call_list = make.call_list([other], callers=[other_user])
+    entry = make.call_entry(call_list, contact, lease_user_id=other_user.id)
     db.session.commit()
     ids = {
         "contact_id": contact.id,
@@ -37,6 +39,9 @@ def world(make, db, tmp_path):
         "service_group_id": other.service_group_id,
         "user_id": other_user.id,
         "run_id": run.id,
+        "list_id": call_list.id,
+        "entry_id": entry.id,
+        "role_id": role.id,
     }
     return {"ids": ids, "officer": officer, "caller": caller, "admin": admin}
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, Date, ForeignKey, Index, Integer, String, Table, UniqueConstraint, func
+from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, String, Table, UniqueConstraint, false, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import TimestampMixin, UTCDateTime, enum_column, utcnow
@@ -57,6 +57,10 @@ class Contact(TimestampMixin, db.Model):
     left_on: Mapped[date | None] = mapped_column(Date)
     # Set when the employer stops deducting subs: the member lapses unless moved to direct debit.
     docas_ended_on: Mapped[date | None] = mapped_column(Date)
+    # Set by a caller's "do not call" outcome: never offered on a call list again.
+    do_not_call: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # A caller reached a wrong number: the mobile needs checking before anyone calls it again.
+    phone_flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Hash of the raw export values last imported: an unchanged row is recognised without parsing.
     import_fingerprint: Mapped[str | None] = mapped_column(String(32))
 

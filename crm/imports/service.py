@@ -254,6 +254,10 @@ def execute_run(run: ImportRun, *, batch_size: int = BATCH_SIZE) -> ImportRun:
     _mark_missing_as_leavers(run)
     if commit and run.imported + run.updated >= 10_000:
         analyze(Contact.__table__)  # big loads change the plans worth using
+    if commit:
+        from ..calls.service import add_import_changes
+
+        add_import_changes(run)  # joiners and leavers land on their branches' call lists
     run.status = ImportStatus.COMPLETED
     run.finished_at = utcnow()
     audit.record("import.complete", user=None, obj=run, detail=run.summary_line())
