@@ -5,6 +5,7 @@ from rq import Worker
 from sqlalchemy import func, select, text
 
 from ..auth.models import User
+from ..auth.roles import Permission
 from ..contacts.models import Contact
 from ..extensions import db
 from ..queue import QUEUE_NAMES, get_queue, get_redis
@@ -45,7 +46,21 @@ def home_summary(user: User) -> dict:
     members = db.session.execute(
         scoped(select(func.count(Contact.id)).where(Contact.status == ContactStatus.MEMBER), user, Contact.branch_id)
     ).scalar_one()
-    return {"branches": branches, "members": members}
+    summary = {"branches": branches, "members": members, "call_lists": 0, "waiting": 0}
+    if user.can(Permission.WORK_CALLS):
+        from ..calls import service as calls
+        from ..calls.models import CallList
+
+        from ..calls.models import call_list_caller
+
+        # The lists this person is assigned to call (not every list a regional role can see).
+        lists = db.session.execute(calls.lists_stmt(user).where(
+            CallList.is_active.is_(True),
+            CallList.id.in_(select(call_list_caller.c.list_id).where(call_list_caller.c.user_id == user.id)))
+        ).scalars().all()
+        summary["call_lists"] = len(lists)
+        summary["waiting"] = sum(calls.waiting_count(lst, user) for lst in lists)
+    return summary
 
 
 HEARTBEAT_KEY = "branchline:worker:heartbeat"
