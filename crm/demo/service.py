@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, func, select, text
@@ -11,6 +11,7 @@ from sqlalchemy import Table, func, select, text
 from ..audit import service as audit
 from ..auth.models import User
 from ..auth.passwords import hash_password
+from ..auth.roles import Role
 from ..contacts.models import ActivistRole, Consent, Contact, ContactSelfOrganisedGroup, Tag, contact_tag
 from ..database import analyze, bulk_insert
 from ..extensions import db
@@ -64,6 +65,7 @@ def build_demo_region(members: int = 20000, seed: int = 1, today: date | None = 
         branch_ids, employer_ids, workplace_ids = _write_layout(plan)
         contacts, roles = _write_people(plan, branch_ids, employer_ids, workplace_ids)
         users = _write_users(plan, branch_ids)
+        _write_call_lists(plan.today)
         summary = DemoSummary(branches=len(branch_ids), employers=len(employer_ids), workplaces=len(workplace_ids),
                               contacts=contacts, activist_roles=roles, users=users)
         audit.record("demo.build", detail=f"seed={seed}: {summary}")
@@ -173,6 +175,26 @@ def _sync_id_sequence(table: Table) -> None:
             f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
             f"(SELECT COALESCE(MAX(id), 0) + 1 FROM \"{table.name}\"), false)"
         ))
+
+
+def _write_call_lists(today: date) -> None:
+    """Each branch's new-joiner and DOCAS-leaver lists, filled as an import would, with the demo
+    callers assigned to their branches' lists: so a caller has someone to call on first sign-in."""
+    from ..calls import service as calls
+    from ..imports.models import ChangeKind
+
+    joiners = select(Contact.id).where(Contact.joined_on >= today - timedelta(days=30),
+                                       Contact.membership_number.is_not(None))
+    leavers = select(Contact.id).where(Contact.docas_ended_on.is_not(None))
+    callers = db.session.execute(select(User).where(User.role == Role.CALLER)).scalars().all()
+    for branch in db.session.execute(select(Branch).order_by(Branch.code)).scalars():
+        for kind, ids in ((ChangeKind.JOINER, joiners), (ChangeKind.LEAVER, leavers)):
+            in_branch = ids.where(Contact.branch_id == branch.id)
+            if db.session.execute(in_branch.limit(1)).first() is None:
+                continue
+            call_list = calls.auto_list_for(branch, kind)
+            calls.add_contacts(call_list, in_branch, source_label="demo region")
+            call_list.callers = [u for u in callers if any(b.id == branch.id for b in u.branches)]
 
 
 def _write_users(plan: RegionPlan, branch_ids: list[int]) -> int:

@@ -198,3 +198,17 @@ def test_cli_demo_refuses_a_database_that_already_has_branches(runner, db, make)
     assert result.exit_code == 1
     assert "already has 1 branch" in result.output and "only fills an empty database" in result.output
     assert db.session.execute(select(func.count(Contact.id))).scalar_one() == 0
+
+
+def test_demo_callers_have_members_waiting_on_their_lists(db):
+    from sqlalchemy import select
+
+    from crm.auth.models import User
+    from crm.calls import service as calls
+    from crm.calls.models import CallList
+    from crm.demo.service import DEMO_EMAIL_DOMAIN, build_demo_region
+
+    build_demo_region(members=3000, seed=7)
+    caller = db.session.execute(select(User).where(User.email == f"caller@{DEMO_EMAIL_DOMAIN}")).scalar_one()
+    lists = db.session.execute(calls.lists_stmt(caller).where(CallList.is_active.is_(True))).scalars().all()
+    assert lists and sum(calls.waiting_count(lst, caller) for lst in lists) > 0
