@@ -111,10 +111,28 @@ def bulk_insert(table_name: str, columns: Sequence[str], rows: Iterable[Sequence
         marks = ", ".join("?" for _ in columns)
         cur = raw.cursor()
         try:
-            cur.executemany(f'INSERT INTO "{table_name}" ({names}) VALUES ({marks})',
-                            ([_sqlite_value(v) for v in row] for row in rows))
+            cur.executemany(f'INSERT INTO "{table_name}" ({names}) VALUES ({marks})', _sqlite_rows(rows))
         finally:
             cur.close()
+
+
+def _sqlite_rows(rows: Iterable[Sequence]):
+    # Most columns are str/int/None and pass as they are: convert only the others, and a repeated
+    # value (a batch's shared timestamp) once.
+    last: dict[int, tuple] = {}
+    for row in rows:
+        out = list(row)
+        for i, value in enumerate(out):
+            if value is None or type(value) in (str, int, bool, float):
+                continue
+            previous = last.get(i)
+            if previous is not None and previous[0] is value:
+                out[i] = previous[1]
+            else:
+                converted = _sqlite_value(value)
+                last[i] = (value, converted)
+                out[i] = converted
+        yield out
 
 
 def analyze(*tables) -> None:

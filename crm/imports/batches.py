@@ -209,6 +209,9 @@ class BatchRunner:
                     (supporters.get((branch_id, "mobile", new["mobile"])) if new.get("mobile") else None)
             for fieldname, reason in problems:
                 self._warn(work, line_no, values, fieldname, reason)
+            if problems:
+                # No fingerprint for a row with a bad field, so next month's report lists it again.
+                fingerprint = None
             new["branch_id"] = branch_id
             if current is None:
                 if "status" not in new or new["status"] is None:
@@ -232,7 +235,8 @@ class BatchRunner:
             work.seen.append(current.id)
             if merged == current.values:
                 work.unchanged += 1
-                work.touches.append({"_id": current.id, "import_fingerprint": fingerprint})
+                if current.fingerprint != fingerprint:
+                    work.touches.append({"_id": current.id, "import_fingerprint": fingerprint})
                 continue
             work.updated += 1
             work.updates.append({"_id": current.id, "import_fingerprint": fingerprint, **merged})

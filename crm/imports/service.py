@@ -11,7 +11,7 @@ import hashlib
 import os
 import re
 from collections.abc import Iterable, Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from flask import current_app
@@ -275,7 +275,7 @@ def _use_bulk_mode(run: ImportRun) -> bool:
     if (run.total_rows or 0) < BULK_MODE_MIN_ROWS:
         return False
     existing = db.session.execute(select(func.count(Contact.id))).scalar_one()
-    return run.total_rows > existing
+    return existing < run.total_rows // 2
 
 
 def _set_contact_indexes(*, present: bool) -> None:
@@ -386,3 +386,12 @@ def audit_report_download(run: ImportRun, by: User, rows: int) -> None:
 def mapping_problems_for(run: ImportRun) -> list[str]:
     """Why the run's current mapping cannot be used (empty when it can)."""
     return column_mapping.mapping_problems(mapping_for(run))
+
+
+STALLED_AFTER = timedelta(minutes=3)
+
+
+def is_stalled(run: ImportRun) -> bool:
+    """A queued or running import whose progress has not moved for a while (its worker may be gone)."""
+    return (run.status in (ImportStatus.QUEUED, ImportStatus.RUNNING)
+            and run.updated_at < utcnow() - STALLED_AFTER)

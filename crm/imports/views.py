@@ -89,6 +89,7 @@ def show(run_id: int):
     issues = db.session.execute(select(ImportIssue).where(ImportIssue.run_id == run.id)
                                 .order_by(ImportIssue.line_no, ImportIssue.id).limit(50)).scalars().all()
     return render_template("imports/show.html", run=run, groups=groups, issues=issues, IssueKind=IssueKind,
+                           stalled=service.is_stalled(run),
                            ChangeKind=ChangeKind, identical=service.previous_identical(run) if run.finished else None)
 
 

@@ -115,3 +115,20 @@ def test_callers_and_campaign_leads_have_no_import_pages(client, make, db, login
     login_as(make.user(Role.CAMPAIGN_LEAD))
     db.session.commit()
     assert client.get("/imports/").status_code == 404
+
+
+def test_a_stalled_import_offers_to_carry_on(client, officer, db):
+    from datetime import timedelta
+
+    from crm.database import utcnow
+
+    upload(client)
+    run = db.session.execute(select(ImportRun)).scalar_one()
+    run.status = ImportStatus.RUNNING
+    db.session.commit()
+    assert "Carry on" not in client.get(f"/imports/{run.id}").get_data(as_text=True)
+    db.session.execute(ImportRun.__table__.update().values(updated_at=utcnow() - timedelta(minutes=10)))
+    db.session.commit()
+    assert "Carry on from the start" in client.get(f"/imports/{run.id}").get_data(as_text=True)
+    assert client.post(f"/imports/{run.id}/resume").status_code == 302
+    assert get_queue().count == 1

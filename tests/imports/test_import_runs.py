@@ -248,3 +248,10 @@ def test_an_unreadable_file_fails_with_one_message_and_changes_nothing(tmp_path,
     run = service.create_run(path, path.name, by=None)
     assert run.status is ImportStatus.FAILED and "PDF" in run.error
     assert db.session.scalar(select(func.count(Contact.id))) == 0
+
+
+def test_a_bad_field_is_reported_again_in_next_months_report(tmp_path, db, branches):
+    row = "10000001,Liam,Byrne,,07123,,LIVH,,,Porter,DOCAS,"
+    run_file(write(tmp_path, "m1.csv", row))
+    again = run_file(write(tmp_path, "m2.csv", row))
+    assert (again.unchanged, again.warnings) == (1, 1)
