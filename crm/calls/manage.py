@@ -19,7 +19,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_login import current_user
@@ -32,7 +31,7 @@ from ..auth.roles import Permission, Role
 from ..contacts import service as contacts
 from ..contacts.models import Contact, Tag
 from ..extensions import db
-from ..filters import load_filter
+from ..filters import load_filter, saved_filters
 from ..formtools import choices
 from ..region.models import Branch, Employer, Workplace
 from ..scoping import covers_branch, require, visible_branches_stmt
@@ -410,20 +409,12 @@ def list_callers(list_id: int):
 
 
 def _saved_searches() -> list[tuple[str, str]]:
-    """The user's saved contacts searches in this session as (key, description), by description.
-
-    crm.filters keeps them in the session cookie, whose JSON has sorted keys: the order they were
-    made in is not kept, so there is no reliable "latest"; the contacts page can link here with ?f=.
-    """
-    prefix = CONTACTS_AREA + ":"
+    """The user's contacts searches in this session as (key, description), newest first."""
     found: dict[str, str] = {}
-    for name in list(session.get("filters", {})):
-        if not name.startswith(prefix):
-            continue
-        key = name[len(prefix):]
-        description = describe_filter(contacts.filter_from_values(load_filter(CONTACTS_AREA, key)))
+    for key, values in saved_filters(CONTACTS_AREA):
+        description = describe_filter(contacts.filter_from_values(values))
         found.setdefault(description, key)  # the same search made twice is offered once
-    return sorted(((key, text) for text, key in found.items()), key=lambda kv: kv[1].lower())
+    return [(key, text) for text, key in found.items()]
 
 
 @bp.route("/lists/<int:list_id>/add-from-contacts", methods=["GET", "POST"])

@@ -288,6 +288,7 @@ class Progress:
     remaining: int = 0
     overdue: int = 0
     retained: int = 0
+    called: int = 0  # entries with at least one call made
 
     @property
     def completed(self) -> int:
@@ -299,7 +300,7 @@ class Progress:
 
     @property
     def reach_pct(self) -> float:
-        return round(100 * self.reached / self.completed, 1) if self.completed else 0.0
+        return round(100 * self.reached / self.called, 1) if self.called else 0.0
 
     @property
     def retention_pct(self) -> float:
@@ -318,9 +319,10 @@ def progress(call_list: CallList, user: User, branch_id: int | None = None) -> P
         func.sum(case((e.reached.is_(True), 1), else_=0)),
         func.sum(case((and_(~closed, e.due_by < today), 1), else_=0)),
         func.sum(case((e.last_outcome == Outcome.RETAINED, 1), else_=0)),
+        func.sum(case((e.attempts > 0, 1), else_=0)),
     ).where(e.list_id == call_list.id, branch_condition(user, e.branch_id))
     if branch_id:
         stmt = stmt.where(e.branch_id == branch_id)
-    total, done, gave_up, reached, overdue, retained = (v or 0 for v in db.session.execute(stmt).one())
+    total, done, gave_up, reached, overdue, retained, called = (v or 0 for v in db.session.execute(stmt).one())
     return Progress(total=total, done=done, gave_up=gave_up, reached=reached,
-                    remaining=total - done - gave_up, overdue=overdue, retained=retained)
+                    remaining=total - done - gave_up, overdue=overdue, retained=retained, called=called)
