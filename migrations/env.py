@@ -102,6 +102,13 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch migrations rebuild a SQLite table by copy, drop and rename; with foreign keys on,
+            # the drop would cascade and delete every child row. The pragma only takes effect
+            # outside a transaction, so it is set before the migration's own transaction begins.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -110,6 +117,12 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
+            if problems:
+                raise RuntimeError(f"foreign keys broken by the migration: {problems[:5]}")
 
 
 if context.is_offline_mode():
