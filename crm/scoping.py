@@ -12,7 +12,7 @@ from flask import abort
 from flask_login import current_user, login_required
 from sqlalchemy import ColumnElement, Select, false, select, true
 
-from .auth.models import User, user_branch
+from .auth.models import User
 from .auth.roles import Permission
 from .extensions import db
 
@@ -23,7 +23,10 @@ def branch_condition(user: User, branch_column) -> ColumnElement[bool]:
         return true()
     if user.id is None:
         return false()
-    return branch_column.in_(select(user_branch.c.branch_id).where(user_branch.c.user_id == user.id))
+    # The ids themselves, not a subquery: with a literal list both planners pick the branch index
+    # (a deep page of 1M contacts: 16 ms instead of 1 s on SQLite).
+    ids = [b.id for b in user.branches]
+    return branch_column.in_(ids) if ids else false()
 
 
 def scoped(stmt: Select, user: User, branch_column) -> Select:
