@@ -19,6 +19,9 @@ from ..scoping import branch_condition
 from .models import CallAttempt, CallEntry, CallList, EntryStatus
 
 
+SKIP_REST_MINUTES = 15
+
+
 def _ready(now: datetime):
     e = CallEntry
     return or_(e.status == EntryStatus.PENDING,
@@ -67,6 +70,8 @@ def claim_next(call_list: CallList, user: User, now: datetime | None = None) -> 
     held = held_entry(call_list, user, now)
     if held is not None:
         return held
+    if not call_list.is_active:
+        return None
     db.session.commit()  # end any read transaction: the claim must be the first statement of its own
     lease = timedelta(minutes=current_app.config["CALL_LEASE_MINUTES"])
     pick = select(CallEntry.id).where(eligible_condition(call_list, user, now)).order_by(*queue_order(now)).limit(1)
@@ -91,3 +96,5 @@ def release(entry: CallEntry, user: User) -> None:
         entry.status = EntryStatus.PENDING
         entry.lease_user_id = None
         entry.lease_expires_at = None
+        # To the back of the queue for a while, so "Skip" then "Call next" offers someone else.
+        entry.next_attempt_at = utcnow() + timedelta(minutes=SKIP_REST_MINUTES)

@@ -267,7 +267,8 @@ def why_empty(call_list: CallList, user: User, now: datetime | None = None) -> E
                      + resting.astimezone(UK).strftime("%-d %b at %H:%M"))
     if not parts:
         parts.append("the rest were called from another list recently, or are waiting for the caller who arranged a call-back")
-    return EmptyQueue("There is nobody to call right now.", "; ".join(parts).capitalize() + ".")
+    detail = "; ".join(parts)
+    return EmptyQueue("There is nobody to call right now.", detail[:1].upper() + detail[1:] + ".")
 
 
 def waiting_count(call_list: CallList, user: User, now: datetime | None = None) -> int:

@@ -168,3 +168,21 @@ def test_other_branches_entries_are_invisible_in_progress(setup, make, db):
     assert service.progress(setup["list"], organiser).total == 2
     assert db.session.query(CallAttempt).count() == 0
     assert db.session.query(CallEntry).count() == 2
+
+
+def test_skip_offers_someone_else_next(setup, make, db):
+    first = add(make, setup["list"], setup["branch"])
+    second = add(make, setup["list"], setup["branch"])
+    db.session.commit()
+    claimed = claims.claim_next(setup["list"], setup["caller"])
+    assert claimed.id == first.id
+    claims.release(claimed, setup["caller"])
+    db.session.commit()
+    assert claims.claim_next(setup["list"], setup["caller"]).id == second.id
+
+
+def test_a_closed_list_offers_nobody(setup, make, db):
+    add(make, setup["list"], setup["branch"])
+    setup["list"].is_active = False
+    db.session.commit()
+    assert claims.claim_next(setup["list"], setup["caller"]) is None
