@@ -7,6 +7,7 @@ pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 pgport=${PGPORT_CI:-54329}; redisport=${REDISPORT_CI:-63799}
 case "$cmd" in
 start)
+  id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql postgres
   mkdir -p "$dir"
   if [ ! -d "$dir/pg" ]; then
     mkdir -p "$dir/pg"; chown -R postgres:postgres "$dir"
