@@ -37,6 +37,7 @@ from .models import (
     CallListKind,
     EntryStatus,
     Outcome,
+    call_list_caller,
 )
 
 WORK = Permission.WORK_CALLS
@@ -85,6 +86,9 @@ def _me() -> User:
 
 def _active_lists(user: User) -> list[CallList]:
     stmt = service.lists_stmt(user).where(CallList.is_active.is_(True)).order_by(CallList.name)
+    if user.region_wide:
+        # Regional staff see every list under Manage; here, only the ones they call themselves.
+        stmt = stmt.where(CallList.id.in_(select(call_list_caller.c.list_id).where(call_list_caller.c.user_id == user.id)))
     return db.session.execute(stmt).scalars().all()
 
 

@@ -495,3 +495,23 @@ def test_every_caller_form_carries_the_csrf_token_and_it_is_accepted(client, cal
     response = client.post(entry_path + "/outcome", data={"outcome": "answered", "csrf_token": token})
     assert response.status_code == 302
     assert [a.outcome for a in _attempts(db, calls["first"])] == [Outcome.ANSWERED]
+
+
+def test_managers_find_list_management_from_the_calls_page(client, make, db, login_as):
+    branch = make.branch()
+    make.call_list([branch])
+    login_as(make.user(Role.BRANCH_OFFICER, branches=[branch]))
+    db.session.commit()
+    page = client.get("/calls/").get_data(as_text=True)
+    assert 'href="/calls/lists/"' in page and 'href="/calls/progress"' in page
+
+
+def test_regional_staff_see_only_lists_they_call_on_the_calls_page(client, make, db, login_as):
+    branch = make.branch()
+    organiser = make.user(Role.ORGANISER)
+    make.call_list([branch], name="Not mine")
+    make.call_list([branch], name="Mine to call", callers=[organiser])
+    login_as(organiser)
+    db.session.commit()
+    page = client.get("/calls/").get_data(as_text=True)
+    assert "Mine to call" in page and "Not mine" not in page
