@@ -1,4 +1,4 @@
-"""`python -m bench [-k NAME] [--members N] [--rows N]`: run the benchmarks, print one table, save JSON."""
+"""`python -m bench [-k NAME] [--members N] [--rows N] [--seconds S]`: run the benchmarks, print one table, save JSON."""
 from __future__ import annotations
 
 import argparse
@@ -29,13 +29,15 @@ def _value(value: float, unit: str) -> str:
     if unit == "s":
         return f"{value:,.2f} s"
     if unit == "ms":
-        return f"{value:,.1f} ms"
+        return f"{value:,.1f} ms" if value >= 1 or value == 0 else f"{value:.2g} ms"  # 0.031 ms, not 0.0 ms
     if unit in ("rows/s", "MB"):
         return f"{value:,.0f} {unit}"
     return f"{value:,.3g} {unit}"
 
 
 def _ratio(ratio: float) -> str:
+    if ratio == float("inf"):
+        return "–"  # a count with nothing to compare against (e.g. errors: baseline 0)
     return f"{ratio:,.2f}×" if ratio < 10 else f"{ratio:,.1f}×"
 
 
@@ -57,15 +59,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("-k", dest="pattern", metavar="NAME",
                         help="run only the benchmarks whose module name contains NAME")
-    parser.add_argument("--members", type=int, default=DEFAULT_MEMBERS,
+    parser.add_argument("--members", type=int, default=None,
                         help=f"size of the demo region (default {DEFAULT_MEMBERS:,})")
     parser.add_argument("--rows", type=int, default=None,
-                        help="rows of the generated export for the import benchmark (default 1,000,000)")
+                        help="rows of the generated export for the import benchmark (default 1,000,000); "
+                             "contacts for the calls benchmark (default 1,000,000)")
+    parser.add_argument("--seconds", type=float, default=None,
+                        help="length of each timed load phase, for the benchmarks that have one (calls: default 60)")
     args = parser.parse_args(argv)
+    members_given = args.members is not None
+    if not members_given:
+        args.members = DEFAULT_MEMBERS
     if args.members < 1:
         parser.error("--members must be at least 1")
     if args.rows is not None and args.rows < 1000:
         parser.error("--rows must be at least 1000")
+    if args.seconds is not None and args.seconds <= 0:
+        parser.error("--seconds must be positive")
 
     names = discover(args.pattern)
     if not names:
@@ -77,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="branchline-bench-") as workdir:
         ctx = Context(members=args.members, workdir=Path(workdir), database_url=database_url)
         ctx.rows = args.rows  # None: each benchmark's own default
+        ctx.seconds = args.seconds  # None: each benchmark's own default
+        # Whether --members was given (a benchmark with a bigger default size of its own keeps it otherwise).
+        ctx.members_given = members_given
         print(f"Benchmarks on {ctx.engine_name} with {args.members:,} members: {', '.join(names)}",
               file=sys.stderr, flush=True)
         try:
@@ -109,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
                  "for rows/s the fraction of the baseline's rate (higher is better)",
         "results": [
             {"name": r.name, "measured": round(r.measured, 4), "baseline": round(r.baseline, 4), "unit": r.unit,
-             "ratio": round(r.ratio, 2)}
+             "ratio": round(r.ratio, 2) if r.ratio != float("inf") else None}
             for r in results
         ],
     }

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, case, exists, or_, select, update
+from sqlalchemy import and_, exists, or_, select, update
 
 from ..auth.models import User
 from ..contacts.models import Contact
@@ -50,10 +50,29 @@ def eligible_condition(call_list: CallList, user: User, now: datetime):
     )
 
 
-def queue_order(now: datetime):
+def _return_expired_leases(call_list: CallList, now: datetime) -> None:
+    # Few rows are ever in progress, and the index finds them; the claim then needs only PENDING.
+    db.session.execute(
+        update(CallEntry)
+        .where(CallEntry.list_id == call_list.id, CallEntry.status == EntryStatus.IN_PROGRESS,
+               CallEntry.lease_expires_at < now)
+        .values(status=EntryStatus.PENDING, lease_user_id=None, lease_expires_at=None)
+        .execution_options(synchronize_session=False))
+
+
+def _pick(call_list: CallList, user: User, now: datetime, *, callbacks: bool):
+    """The next entry's id: call-backs due now (oldest first), else the oldest due-by. Both orders
+    follow an index, so the database stops at the first eligible row instead of sorting the list."""
     e = CallEntry
-    callback_due = case((and_(e.callback_at.is_not(None), e.callback_at <= now), 0), else_=1)
-    return (callback_due, e.due_by.is_(None), e.due_by, e.id)
+    stmt = select(e.id).where(eligible_condition(call_list, user, now), e.status == EntryStatus.PENDING)
+    if callbacks:
+        stmt = stmt.where(e.callback_at <= now).order_by(e.callback_at, e.id)
+    else:
+        stmt = stmt.order_by(e.due_by, e.id)
+    stmt = stmt.limit(1)
+    if db.session.connection().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    return stmt.scalar_subquery()
 
 
 def held_entry(call_list: CallList, user: User, now: datetime | None = None) -> CallEntry | None:
@@ -73,21 +92,22 @@ def claim_next(call_list: CallList, user: User, now: datetime | None = None) -> 
     if not call_list.is_active:
         return None
     db.session.commit()  # end any read transaction: the claim must be the first statement of its own
-    lease = timedelta(minutes=current_app.config["CALL_LEASE_MINUTES"])
-    pick = select(CallEntry.id).where(eligible_condition(call_list, user, now)).order_by(*queue_order(now)).limit(1)
-    if db.session.connection().dialect.name == "postgresql":
-        pick = pick.with_for_update(skip_locked=True)
-    claimed_id = db.session.execute(
-        update(CallEntry)
-        .where(CallEntry.id == pick.scalar_subquery(), _ready(now))
-        .values(status=EntryStatus.IN_PROGRESS, lease_user_id=user.id, lease_expires_at=now + lease)
-        .returning(CallEntry.id)
-        .execution_options(synchronize_session=False)
-    ).scalar_one_or_none()
+    _return_expired_leases(call_list, now)
     db.session.commit()
-    if claimed_id is None:
-        return None
-    return db.session.get(CallEntry, claimed_id, populate_existing=True)
+    lease = timedelta(minutes=current_app.config["CALL_LEASE_MINUTES"])
+    for callbacks in (True, False):
+        claimed_id = db.session.execute(
+            update(CallEntry)
+            .where(CallEntry.id == _pick(call_list, user, now, callbacks=callbacks),
+                   CallEntry.status == EntryStatus.PENDING)
+            .values(status=EntryStatus.IN_PROGRESS, lease_user_id=user.id, lease_expires_at=now + lease)
+            .returning(CallEntry.id)
+            .execution_options(synchronize_session=False)
+        ).scalar_one_or_none()
+        db.session.commit()
+        if claimed_id is not None:
+            return db.session.get(CallEntry, claimed_id, populate_existing=True)
+    return None
 
 
 def release(entry: CallEntry, user: User) -> None:

@@ -100,8 +100,9 @@ class CallEntry(db.Model):
     __tablename__ = "call_entry"
     __table_args__ = (
         UniqueConstraint("list_id", "contact_id"),
-        # The claim query: this list's entries of the caller's branches that are ready, oldest due first.
-        Index("ix_call_entry_queue", "list_id", "status", "branch_id", "due_by", "id"),
+        # The claim query walks this index in order and stops at the first eligible entry.
+        Index("ix_call_entry_queue", "list_id", "status", "due_by", "id"),
+        Index("ix_call_entry_callback", "list_id", "callback_at"),
         Index("ix_call_entry_contact", "contact_id"),
         Index("ix_call_entry_lease_user", "lease_user_id"),
     )
@@ -111,7 +112,8 @@ class CallEntry(db.Model):
     # The contact's branch, copied so the queue is scoped without a join.
     branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id"))
     status: Mapped[EntryStatus] = mapped_column(enum_column(EntryStatus), default=EntryStatus.PENDING)
-    due_by: Mapped[date | None] = mapped_column(Date)
+    # Never empty (the day it was added when the list has no due-by rule), so the queue's order is an index walk.
+    due_by: Mapped[date] = mapped_column(Date, default=date.today)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     callback_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     callback_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))

@@ -211,7 +211,7 @@ def add_contacts(call_list: CallList, contact_ids_select, *, source_label: str) 
     now = utcnow()
     values = []
     for contact_id, branch_id, joined_on in rows:
-        due_by = None
+        due_by = today
         if call_list.due_days is not None:
             # Joiners are due N days after joining; everyone else N days after being added.
             base = joined_on if call_list.kind is CallListKind.NEW_JOINER and joined_on else today

@@ -62,7 +62,7 @@ def upgrade():
     sa.Column('contact_id', sa.Integer(), nullable=False),
     sa.Column('branch_id', sa.Integer(), nullable=False),
     sa.Column('status', sa.Enum('pending', 'in_progress', 'done', 'gave_up', name='entrystatus', native_enum=False, create_constraint=True, length=32), nullable=False),
-    sa.Column('due_by', sa.Date(), nullable=True),
+    sa.Column('due_by', sa.Date(), nullable=False),
     sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('callback_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('callback_user_id', sa.Integer(), nullable=True),
@@ -85,7 +85,8 @@ def upgrade():
     with op.batch_alter_table('call_entry', schema=None) as batch_op:
         batch_op.create_index('ix_call_entry_contact', ['contact_id'], unique=False)
         batch_op.create_index('ix_call_entry_lease_user', ['lease_user_id'], unique=False)
-        batch_op.create_index('ix_call_entry_queue', ['list_id', 'status', 'branch_id', 'due_by', 'id'], unique=False)
+        batch_op.create_index('ix_call_entry_queue', ['list_id', 'status', 'due_by', 'id'], unique=False)
+        batch_op.create_index('ix_call_entry_callback', ['list_id', 'callback_at'], unique=False)
 
     op.create_table('call_attempt',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -130,6 +131,7 @@ def downgrade():
     op.drop_table('call_attempt')
     with op.batch_alter_table('call_entry', schema=None) as batch_op:
         batch_op.drop_index('ix_call_entry_queue')
+        batch_op.drop_index('ix_call_entry_callback')
         batch_op.drop_index('ix_call_entry_lease_user')
         batch_op.drop_index('ix_call_entry_contact')
 
