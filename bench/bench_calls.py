@@ -248,7 +248,7 @@ def _prepare_database(engine_ctx: Context, name: str, contacts: int, entries: in
         elsewhere = rng.sample(chosen, max(1, int(len(chosen) * CALLED_ELSEWHERE_SHARE)))
         base = len(chosen)
         bulk_insert("call_entry", entry_columns + ["last_outcome", "completed_at"], (
-            (base + k + 1, other.id, cid, branch_ids[b], "done", None, 1, True, now, "bench", "answered", now)
+            (base + k + 1, other.id, cid, branch_ids[b], "done", today, 1, True, now, "bench", "answered", now)
             for k, (cid, b, _) in enumerate(elsewhere)))
         bulk_insert("call_attempt", ["id", "entry_id", "list_id", "contact_id", "user_id", "at", "outcome", "answers"], (
             (k + 1, base + k + 1, other.id, cid, None, now - timedelta(hours=rng.uniform(0.5, 20)), "answered", {})
