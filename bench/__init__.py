@@ -138,3 +138,28 @@ def percentiles_ms(samples_s: list[float]) -> tuple[float, float]:
     if len(ms) == 1:
         return ms[0], ms[0]
     return statistics.median(ms), statistics.quantiles(ms, n=20, method="inclusive")[-1]
+
+
+def sqlite_executemany_seconds(path: Path, columns, types, rows) -> float:
+    """The raw bulk-load limit on SQLite: stdlib executemany of the rows, one transaction, into a
+    bare table of the same columns (no indexes), with the app's journal settings."""
+    import sqlite3
+    import time
+
+    ddl = ", ".join(f'"{c}" {types[c][0]}' + (" PRIMARY KEY" if types[c][1] else "") for c in columns)
+    if path.exists():
+        path.unlink()
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")  # as the app's connections (crm/database.py)
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute(f"CREATE TABLE contact ({ddl})")
+        sql = f"INSERT INTO contact VALUES ({', '.join('?' for _ in columns)})"
+        started = time.perf_counter()
+        conn.execute("BEGIN")
+        conn.executemany(sql, rows)
+        conn.execute("COMMIT")
+        return time.perf_counter() - started
+    finally:
+        conn.close()
+        path.unlink(missing_ok=True)

@@ -11,12 +11,11 @@
 """
 from __future__ import annotations
 
-import sqlite3
 import time
 
 from sqlalchemy import select
 
-from bench import BenchError, Context, Result, percentiles_ms, timed
+from bench import BenchError, Context, Result, percentiles_ms, sqlite_executemany_seconds, timed
 
 REQUESTS = 20
 NOTES = [
@@ -68,20 +67,7 @@ def _raw_insert_seconds(ctx: Context, engine) -> float:
     finally:
         raw.close()
     ctx.log(f"baseline: sqlite3 executemany of {len(rows):,} contact rows")
-    ddl = ", ".join(f'"{c}" {types[c][0]}' + (" PRIMARY KEY" if types[c][1] else "") for c in columns)
-    conn = sqlite3.connect(ctx.workdir / "demo" / "baseline.db", isolation_level=None)
-    try:
-        conn.execute("PRAGMA journal_mode=WAL")  # as the app's connections (crm/database.py)
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute(f"CREATE TABLE contact ({ddl})")
-        sql = f"INSERT INTO contact VALUES ({', '.join('?' for _ in columns)})"
-        started = time.perf_counter()
-        conn.execute("BEGIN")
-        conn.executemany(sql, rows)
-        conn.execute("COMMIT")
-        return time.perf_counter() - started
-    finally:
-        conn.close()
+    return sqlite_executemany_seconds(ctx.workdir / "demo" / "baseline.db", columns, types, rows)
 
 
 def _postgres_copy_seconds(raw, cursor, columns, rows) -> float:

@@ -27,7 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import BenchError, Context, Result
+from bench import BenchError, Context, Result, sqlite_executemany_seconds
 
 DEFAULT_ROWS = 1_000_000
 # PostgreSQL imports at ~6-9k rows/s today, so 1M rows there (first + again) alone takes ~5 min of
@@ -313,7 +313,7 @@ def _child_baseline(spec: dict) -> dict:
         raw.close()
         engine.dispose()
     if seconds is None:
-        seconds = _executemany_seconds(Path(spec["scratch"]), columns, types, rows)
+        seconds = sqlite_executemany_seconds(Path(spec["scratch"]), columns, types, rows)
     return {"seconds": seconds, "rows": len(rows)}
 
 
@@ -332,28 +332,6 @@ def _padded(rows: list, columns: list[str], count: int) -> list:
         row[number_at] = f"X{next_id + k}"
         extra.append(tuple(row))
     return rows + extra
-
-
-def _executemany_seconds(path: Path, columns, types, rows) -> float:
-    import sqlite3
-
-    ddl = ", ".join(f'"{c}" {types[c][0]}' + (" PRIMARY KEY" if types[c][1] else "") for c in columns)
-    if path.exists():
-        path.unlink()
-    conn = sqlite3.connect(path, isolation_level=None)
-    try:
-        conn.execute("PRAGMA journal_mode=WAL")  # as the app's connections (crm/database.py)
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute(f"CREATE TABLE contact ({ddl})")
-        sql = f"INSERT INTO contact VALUES ({', '.join('?' for _ in columns)})"
-        started = time.perf_counter()
-        conn.execute("BEGIN")
-        conn.executemany(sql, rows)
-        conn.execute("COMMIT")
-        return time.perf_counter() - started
-    finally:
-        conn.close()
-        path.unlink(missing_ok=True)
 
 
 def _copy_seconds(raw, cursor, columns, rows) -> float:

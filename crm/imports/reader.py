@@ -21,6 +21,7 @@ import os
 import re
 import warnings
 import zipfile
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
@@ -168,7 +169,7 @@ def _check_header(headers: list[str], line: int) -> None:
         )
 
 
-class Table:
+class Table(ABC):
     """Rows of one export: `headers`, and iteration yielding (line_number, values)."""
 
     kind: str = ""
@@ -190,8 +191,9 @@ class Table:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def close(self) -> None:  # pragma: no cover - overridden
-        pass
+    @abstractmethod
+    def close(self) -> None:
+        """Release the open file."""
 
     def __iter__(self) -> Iterator[tuple[int, list]]:
         if self._iterated:
@@ -199,12 +201,13 @@ class Table:
         self._iterated = True
         return self._rows()
 
-    def _rows(self) -> Iterator[tuple[int, list]]:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def _rows(self) -> Iterator[tuple[int, list]]:
+        """(line, values) of each data record."""
 
-    def count_rows(self) -> int:  # pragma: no cover - overridden
+    @abstractmethod
+    def count_rows(self) -> int:
         """The number of records iteration will yield (a separate pass, for a progress bar)."""
-        raise NotImplementedError
 
     def _overlong(self, line: int) -> None:
         self.overlong_count += 1
