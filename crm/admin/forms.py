@@ -77,7 +77,7 @@ def _calls(fn):
 
 
 def _chosen(message: str):
-    """A select must be one of its real (non-placeholder) choices."""
+    """A select must be one of its real choices, not the blank prompt."""
 
     def validator(form, field):
         allowed = {_int_or_none(choice.value) for choice in field.choices}
