@@ -91,10 +91,12 @@ def claim_next(call_list: CallList, user: User, now: datetime | None = None) -> 
         return held
     if not call_list.is_active:
         return None
-    db.session.commit()  # end any read transaction: the claim must be the first statement of its own
+    db.session.commit()  # end any read transaction: the claim's writes must open their own
+    # One write transaction (one commit): return expired leases, then claim a due call-back or
+    # else the next entry. On SQLite the first UPDATE takes the write lock for the whole of it.
     _return_expired_leases(call_list, now)
-    db.session.commit()
     lease = timedelta(minutes=current_app.config["CALL_LEASE_MINUTES"])
+    claimed_id = None
     for callbacks in (True, False):
         claimed_id = db.session.execute(
             update(CallEntry)
@@ -104,10 +106,12 @@ def claim_next(call_list: CallList, user: User, now: datetime | None = None) -> 
             .returning(CallEntry.id)
             .execution_options(synchronize_session=False)
         ).scalar_one_or_none()
-        db.session.commit()
         if claimed_id is not None:
-            return db.session.get(CallEntry, claimed_id, populate_existing=True)
-    return None
+            break
+    db.session.commit()
+    if claimed_id is None:
+        return None
+    return db.session.get(CallEntry, claimed_id, populate_existing=True)
 
 
 def release(entry: CallEntry, user: User) -> None:
