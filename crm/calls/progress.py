@@ -19,6 +19,7 @@ from ..contacts.models import Contact
 from ..extensions import db
 from ..region.models import Branch
 from ..scoping import branch_condition, visible_branches_stmt
+from ..spreadsheets import safe_cell
 from .models import (
     REACHED_OUTCOMES,
     CallAttempt,
@@ -283,14 +284,7 @@ CSV_HEADERS = [
     "Completed", "Completion %", "Target %", "Remaining", "Overdue", "Reached", "Reach rate %", "Retained",
     "Retention %", "Calls made", "Calls that reached the member",
 ]
-_UNSAFE_START = ("=", "+", "-", "@", "\t", "\r")
 
-
-def safe_cell(value):
-    """A cell a spreadsheet will not run as a formula: text starting with = + - @ tab or CR gets a leading '."""
-    if isinstance(value, str) and value.startswith(_UNSAFE_START):
-        return "'" + value
-    return value
 
 
 def _figure_cells(f: Figures, leavers: bool) -> list:

@@ -17,6 +17,7 @@ from ..audit import service as audit
 from ..auth.models import User
 from ..extensions import db
 from ..region.models import Branch, Employer, Workplace
+from ..spreadsheets import safe_cell
 from ..vocabulary import ActivistRoleKind
 from .models import ActivistRole, Contact, Tag, contact_tag
 from .service import ContactFilter, filter_conditions
@@ -28,19 +29,12 @@ HEADERS = [
 ]
 FORMATS = {"csv", "xlsx"}
 _SEP = "\x1f"  # joins roles/tags inside SQL; never typed by people (tag names refuse control characters)
-_UNSAFE_START = ("=", "+", "-", "@", "\t", "\r")
 _ROLE_LABELS = {m.value: m.label for m in ActivistRoleKind}
 
 
 class ExportRefused(ValueError):
     """An export that must not be made (the reason is shown to the user)."""
 
-
-def safe_cell(value):
-    """A cell value spreadsheet programs will not run as a formula: text starting with = + - @ tab or CR gets a leading '."""
-    if isinstance(value, str) and value.startswith(_UNSAFE_START):
-        return "'" + value
-    return value
 
 
 def _rows_stmt(user: User, flt: ContactFilter) -> Select:

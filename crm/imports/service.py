@@ -23,6 +23,7 @@ from ..contacts.models import Contact
 from ..database import analyze, utcnow
 from ..extensions import db
 from ..region.models import Branch
+from ..spreadsheets import safe_cell
 from ..vocabulary import ContactStatus
 from . import mapping as column_mapping
 from .batches import BATCH_SIZE, FIELD_WORDS, BatchRunner, cell_text, chunked
@@ -358,14 +359,9 @@ def write_report(run: ImportRun, out) -> int:
                                 .order_by(ImportIssue.line_no, ImportIssue.id)).scalars()
     for issue in issues:
         writer.writerow([issue.line_no, issue.kind.label, FIELD_WORDS.get(issue.field or "", issue.field or ""),
-                         issue.reason, *[_csv_safe(v) for v in issue.original]])
+                         issue.reason, *[safe_cell(v) for v in issue.original]])
         count += 1
     return count
-
-
-def _csv_safe(value: str) -> str:
-    # A cell starting with = + - @ would run as a formula when the report is opened in a spreadsheet.
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def progress(run: ImportRun) -> dict:
