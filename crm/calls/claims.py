@@ -28,14 +28,18 @@ def _ready(now: datetime):
                and_(e.status == EntryStatus.IN_PROGRESS, e.lease_expires_at < now))  # expired leases return
 
 
+def callable_contact():
+    """The entry's contact can be rung: has a mobile, not flagged as a wrong number, not do-not-call."""
+    return exists().where(
+        Contact.id == CallEntry.contact_id, Contact.do_not_call.is_(False), Contact.mobile.is_not(None),
+        Contact.phone_flagged_at.is_(None))
+
+
 def eligible_condition(call_list: CallList, user: User, now: datetime):
     """Entries of this list the user may be offered now."""
     e = CallEntry
     cooldown = timedelta(hours=current_app.config["CALL_CROSS_LIST_COOLDOWN_HOURS"])
     grace = timedelta(minutes=current_app.config["CALLBACK_GRACE_MINUTES"])
-    callable_contact = exists().where(
-        Contact.id == e.contact_id, Contact.do_not_call.is_(False), Contact.mobile.is_not(None),
-        Contact.phone_flagged_at.is_(None))
     called_elsewhere = exists().where(
         CallAttempt.contact_id == e.contact_id, CallAttempt.list_id != call_list.id, CallAttempt.at > now - cooldown)
     return and_(
@@ -45,7 +49,7 @@ def eligible_condition(call_list: CallList, user: User, now: datetime):
         # A call-back waits for the caller who arranged it, then goes to anyone.
         or_(e.callback_user_id.is_(None), e.callback_user_id == user.id, e.callback_at <= now - grace),
         branch_condition(user, e.branch_id),
-        callable_contact,
+        callable_contact(),
         ~called_elsewhere,
     )
 

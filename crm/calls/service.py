@@ -17,7 +17,7 @@ from ..region.models import Branch
 from ..scoping import branch_condition
 from ..vocabulary import PaymentMethod
 from . import scripts
-from .claims import eligible_condition
+from .claims import callable_contact, eligible_condition
 from .models import (
     FINAL_OUTCOMES,
     REACHED_OUTCOMES,
@@ -252,9 +252,7 @@ def why_empty(call_list: CallList, user: User, now: datetime | None = None) -> E
     resting = db.session.execute(select(func.min(e.next_attempt_at)).where(
         scope, e.status == EntryStatus.PENDING, e.next_attempt_at > now)).scalar_one()
     blocked = db.session.execute(select(func.count()).where(
-        scope, e.status == EntryStatus.PENDING, ~exists().where(
-            Contact.id == e.contact_id, Contact.do_not_call.is_(False), Contact.mobile.is_not(None),
-            Contact.phone_flagged_at.is_(None)))).scalar_one()
+        scope, e.status == EntryStatus.PENDING, ~callable_contact())).scalar_one()
     parts = []
     if held:
         parts.append(f"{held} being called by others right now")
