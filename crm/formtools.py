@@ -15,3 +15,15 @@ def choices(pairs: Iterable[tuple[str, str]], blank: str | None = None) -> list[
 def enum_choices(enum_cls, blank: str | None = None) -> list[SelectChoice]:
     """Choices from a crm.vocabulary.Labelled enum."""
     return choices(((m.value, m.label) for m in enum_cls), blank)
+
+
+def show_errors(form, errors: dict, rename: dict[str, str] | None = None) -> None:
+    """Put each refused value's reason next to its field, or at the top of the form when the
+    reason belongs to no field (a key of None, or a name the form does not have)."""
+    for name, message in errors.items():
+        name = (rename or {}).get(name, name) if name else name
+        field = getattr(form, name, None) if name else None
+        if field is not None:
+            field.errors = [*field.errors, message]
+        else:
+            form.form_errors.append(message)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from ..auth.models import User
 from ..auth.roles import Permission, Role
 from ..extensions import db
+from ..formtools import show_errors
 from ..pagination import paginate
 from ..region.models import Branch, Employer, ServiceGroup, Workplace
 from ..scoping import require
@@ -48,12 +49,7 @@ def _page_number() -> int:
 
 
 def _show_error(form, exc: service.AdminError) -> None:
-    """Put a refused change's reason next to its field (or at the top when it has none)."""
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = [*field.errors, str(exc)]
-    else:
-        form.form_errors.append(str(exc))
+    show_errors(form, {exc.field: str(exc)})
 
 
 def _by_ids(model, ids: list[int]) -> list:

@@ -29,15 +29,15 @@ from ..auth.roles import Permission
 from ..contacts import service as contacts
 from ..extensions import db
 from ..filters import load_filter, saved_filters
-from ..formtools import choices
+from ..formtools import choices, show_errors
 from ..region.models import Branch
 from ..scoping import covers_branch, require
 from . import bp, progress, scripts, service
 from .lists import (
     KIND_DEFAULTS,
+    SOG_REFUSAL,
     ListError,
     ListSettings,
-    SOG_REFUSAL,
     add_from_filter,
     branch_choices,
     caller_candidates,
@@ -69,12 +69,7 @@ def _me() -> User:
 
 
 def _show_errors(form, exc: ListError) -> None:
-    for name, message in exc.errors.items():
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = [*field.errors, message]
-        else:
-            form.form_errors.append(message)
+    show_errors(form, exc.errors)
 
 
 @bp.get("/lists/")

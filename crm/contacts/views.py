@@ -25,6 +25,7 @@ from ..auth.models import User
 from ..auth.roles import Permission
 from ..extensions import db
 from ..filters import load_filter, save_filter
+from ..formtools import show_errors
 from ..region.models import Branch
 from ..scoping import covers_branch, require, visible_branches_stmt
 from . import bp, export, quality, service, timeline
@@ -48,14 +49,7 @@ def _me() -> User:
 
 
 def _show_errors(form, exc: service.ContactError, rename: dict[str, str] | None = None) -> None:
-    """Put each refused field's reason next to it (or at the top when it belongs to no field)."""
-    for name, message in exc.errors.items():
-        name = (rename or {}).get(name, name)
-        field = getattr(form, name, None) if name else None
-        if field is not None:
-            field.errors = [*field.errors, message]
-        else:
-            form.form_errors.append(message)
+    show_errors(form, exc.errors, rename)
 
 
 def _saved_filter(key: str | None) -> dict | None:
