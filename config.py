@@ -44,3 +44,38 @@ ADMIN_PER_PAGE = 50
 
 # Where the log of a running `crm serve` and its worker go.
 LOG_LEVEL = os.environ.get("LOG_LEVEL") or "INFO"
+
+# Messaging. Providers: SMS_PROVIDER / EMAIL_PROVIDER name one of crm/messaging/providers
+# ("twilio", "sendgrid", "log"); unset means Twilio / SendGrid when their credentials are set,
+# else the log provider (records what would be sent, nothing leaves the machine).
+SMS_PROVIDER = os.environ.get("SMS_PROVIDER") or ""
+EMAIL_PROVIDER = os.environ.get("EMAIL_PROVIDER") or ""
+# Absolute base URL the providers and recipients reach us on (status callbacks, webhook
+# signature checks, unsubscribe links), e.g. https://branchline.example-union.org.uk
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or ""
+TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID") or ""
+TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN") or ""
+TWILIO_MESSAGING_SERVICE_SID = os.environ.get("TWILIO_MESSAGING_SERVICE_SID") or ""
+TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER") or ""
+TWILIO_API_BASE = os.environ.get("TWILIO_API_BASE") or ""  # only to point the SDK at a test double
+SENDGRID_API_KEY = os.environ.get("SENDGRID_API_KEY") or ""
+SENDGRID_API_BASE = os.environ.get("SENDGRID_API_BASE") or "https://api.sendgrid.com"
+SENDGRID_FROM_EMAIL = os.environ.get("SENDGRID_FROM_EMAIL") or "campaigns@branchline.example"
+SENDGRID_FROM_NAME = os.environ.get("SENDGRID_FROM_NAME") or "Branchline"
+SENDGRID_UNSUBSCRIBE_GROUP_ID = int(os.environ.get("SENDGRID_UNSUBSCRIBE_GROUP_ID") or 0)
+# The Event Webhook's verification key (base64 DER, as SendGrid shows it under Mail Settings).
+SENDGRID_WEBHOOK_PUBLIC_KEY = os.environ.get("SENDGRID_WEBHOOK_PUBLIC_KEY") or ""
+SENDGRID_WEBHOOK_MAX_AGE_SECONDS = 600
+PROVIDER_TIMEOUT_SECONDS = float(os.environ.get("PROVIDER_TIMEOUT_SECONDS") or 10)
+# Messages per second per provider across all workers (0: no limit of our own).
+TWILIO_MAX_PER_SECOND = int(os.environ.get("TWILIO_MAX_PER_SECOND") or 0)
+SENDGRID_MAX_PER_SECOND = int(os.environ.get("SENDGRID_MAX_PER_SECOND") or 0)
+LOG_MAX_PER_SECOND = 0
+# No texts in these UK hours (empty: no quiet hours); queued texts wait until they end.
+SMS_QUIET_HOURS = os.environ.get("SMS_QUIET_HOURS", "21:00-08:00")
+MESSAGE_BATCH_SIZE = int(os.environ.get("MESSAGE_BATCH_SIZE") or 200)
+# After a 429, a batch is retried after these many seconds (each with ±20% jitter).
+MESSAGE_RETRY_INTERVALS = [int(s) for s in (os.environ.get("MESSAGE_RETRY_INTERVALS") or "10,30,90,300,900").split(",")]
+# A message still "sending" after this long was stranded by a stopped worker.
+MESSAGE_STALE_SECONDS = int(os.environ.get("MESSAGE_STALE_SECONDS") or 300)
+MESSAGE_SWEEP_SECONDS = int(os.environ.get("MESSAGE_SWEEP_SECONDS") or 60)

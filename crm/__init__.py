@@ -111,6 +111,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .contacts import bp as contacts_bp
     from .imports import bp as imports_bp
     from .main import bp as main_bp
+    from .messaging import bp as messaging_bp
+    from .messaging import public_bp as unsubscribe_bp
+    from .messaging import webhooks_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -118,6 +121,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(calls_bp, url_prefix="/calls")
     app.register_blueprint(imports_bp, url_prefix="/imports")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(messaging_bp, url_prefix="/messages")
+    app.register_blueprint(webhooks_bp, url_prefix="/webhooks")
+    app.register_blueprint(unsubscribe_bp, url_prefix="/unsubscribe")
 
     from .cli import crm_cli
 

@@ -12,3 +12,11 @@ from .contacts.models import (  # noqa: F401
 from .region.models import Branch, Employer, RegionSettings, ServiceGroup, Workplace, branch_employer  # noqa: F401
 from .imports.models import ImportChange, ImportIssue, ImportRun, ImportSeen, SavedColumnMapping  # noqa: F401,E402
 from .calls.models import CallAttempt, CallEntry, CallList, call_list_branch, call_list_caller  # noqa: F401,E402
+from .messaging.models import (  # noqa: F401,E402
+    InboundMessage,
+    Message,
+    MessageTemplate,
+    Send,
+    Suppression,
+    WebhookReceipt,
+)

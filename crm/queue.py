@@ -32,13 +32,16 @@ def get_queue(name: str = "default") -> Queue:
     return Queue(name, connection=get_redis(), serializer=JSONSerializer)
 
 
-def enqueue_after_commit(func_path: str, *ids: int, queue: str = "default", **options) -> None:
-    """Enqueue a job once the current transaction commits, so workers never see uncommitted rows."""
+def enqueue_after_commit(func_path: str, *ids: int, queue: str = "default", at=None, **options) -> None:
+    """Enqueue a job once the current transaction commits, so workers never see uncommitted rows.
+
+    With `at` (an aware datetime) the job waits in RQ's scheduled registry until then.
+    """
     for arg in ids:
         if not isinstance(arg, int):
             raise TypeError("job arguments are ids only (never member data)")
     pending = g.setdefault("_jobs_after_commit", [])
-    pending.append((queue, func_path, ids, options))
+    pending.append((queue, func_path, ids, at, options))
     session = db.session()
     if not getattr(session, "_branchline_hooked", False):
         session._branchline_hooked = True
@@ -48,8 +51,11 @@ def enqueue_after_commit(func_path: str, *ids: int, queue: str = "default", **op
 
 def _flush_jobs(session) -> None:
     jobs = g.pop("_jobs_after_commit", [])
-    for queue, func_path, ids, options in jobs:
-        get_queue(queue).enqueue(func_path, *ids, **options)
+    for queue, func_path, ids, at, options in jobs:
+        if at is not None:
+            get_queue(queue).enqueue_at(at, func_path, *ids, **options)
+        else:
+            get_queue(queue).enqueue(func_path, *ids, **options)
 
 
 def _drop_jobs(session) -> None:

@@ -35,4 +35,9 @@ def make_worker(app: Flask, queue_names: list[str]) -> AppWorker:
 def run_worker(app: Flask, queue_names: list[str], burst: bool = False) -> bool:
     """Work the queues until stopped (or, with burst, until they are empty)."""
     worker = make_worker(app, queue_names)
+    if not burst:
+        from .messaging.outbox import schedule_sweep
+
+        with app.app_context():
+            schedule_sweep()
     return worker.work(burst=burst, with_scheduler=True)

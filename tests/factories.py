@@ -125,3 +125,32 @@ def call_entry(list_, contact_, **kw):
     db.session.add(obj)
     db.session.flush()
     return obj
+
+
+def message_template(channel: Channel = Channel.SMS, **kw):
+    from crm.messaging.models import MessageTemplate
+
+    values = dict(name=f"Template {_n()}", body="Hi {{ first_name }}, branch meeting Thursday 6pm.")
+    if channel is Channel.EMAIL:
+        values.update(subject="News for {{ first_name }}", body="Dear {{ first_name }},\n\nOur news.")
+    values.update(kw)
+    obj = MessageTemplate(channel=channel, **values)
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def send(created_by: User, channel: Channel = Channel.SMS, audience_kind: str = "contacts", audience=None, **kw):
+    """A draft send; by default to every contact its author may see."""
+    from crm.messaging.models import Send
+
+    values = dict(name=f"Send {_n()}", body="Hi {{ first_name }}, branch meeting Thursday 6pm.",
+                  audience_label="Everyone", respect_quiet_hours=False)
+    if channel is Channel.EMAIL:
+        values.update(subject="News for {{ first_name }}", body="Dear {{ first_name }},\n\nOur news.")
+    values.update(kw)
+    obj = Send(channel=channel, audience_kind=audience_kind, audience=audience if audience is not None else {},
+               created_by=created_by, **values)
+    db.session.add(obj)
+    db.session.flush()
+    return obj

@@ -17,6 +17,7 @@ class Permission(Labelled):
     MANAGE_CALLS = ("calls.manage", "Manage call lists")
     MANAGE_CAMPAIGNS = ("campaigns.manage", "Run campaigns")
     SEND_MESSAGES = ("messages.send", "Send SMS and email")
+    ANSWER_REPLIES = ("messages.reply", "Answer text replies")
     VIEW_REPORTS = ("reports.view", "See reports")
     MANAGE_REGION = ("region.manage", "Manage branches, employers and workplaces")
     MANAGE_USERS = ("users.manage", "Manage users and roles")
@@ -27,11 +28,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.ORGANISER: frozenset(Permission) - {P.MANAGE_USERS},
     Role.BRANCH_OFFICER: frozenset(
-        {P.VIEW_CONTACTS, P.EDIT_CONTACTS, P.WORK_CALLS, P.MANAGE_CALLS, P.VIEW_REPORTS}
+        {P.VIEW_CONTACTS, P.EDIT_CONTACTS, P.WORK_CALLS, P.MANAGE_CALLS, P.VIEW_REPORTS, P.ANSWER_REPLIES}
     ),
     Role.CALLER: frozenset({P.WORK_CALLS}),
     Role.CAMPAIGN_LEAD: frozenset(
-        {P.VIEW_CONTACTS, P.MANAGE_CAMPAIGNS, P.SEND_MESSAGES, P.VIEW_REPORTS}
+        {P.VIEW_CONTACTS, P.MANAGE_CAMPAIGNS, P.SEND_MESSAGES, P.ANSWER_REPLIES, P.VIEW_REPORTS}
     ),
 }
 

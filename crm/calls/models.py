@@ -86,9 +86,13 @@ class CallList(TimestampMixin, db.Model):
     # Filled automatically from each import's joiners or leavers for its branches.
     auto_fill: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    # The SMS a caller can send after a call ("Thanks for talking to me …"); none: no follow-up offered.
+    follow_up_template_id: Mapped[int | None] = mapped_column(
+        ForeignKey("message_template.id", ondelete="SET NULL"))
 
     branches = relationship("Branch", secondary=call_list_branch, order_by="Branch.code")
     callers = relationship("User", secondary=call_list_caller, order_by="User.name")
+    follow_up_template = relationship("MessageTemplate")
 
     def __str__(self) -> str:
         return self.name

@@ -1,0 +1,2 @@
+"""webhooks"""
+from . import bp, public_bp, webhooks_bp  # noqa: F401
