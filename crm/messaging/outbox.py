@@ -19,11 +19,11 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from rq import Retry
-from sqlalchemy import and_, case, exists, func, select, update
+from sqlalchemy import TextClause, and_, bindparam, exists, func, select, text, update
 from sqlalchemy.orm import aliased
 
 from ..contacts.models import Consent, Contact
-from ..database import insert_ignoring_duplicates, utcnow
+from ..database import UTCDateTime, insert_ignoring_duplicates, utcnow
 from ..extensions import db
 from ..queue import enqueue_after_commit, get_queue, get_redis
 from ..region.models import Branch, Employer, Workplace
@@ -31,6 +31,7 @@ from ..vocabulary import Channel, ConsentStatus
 from . import audiences
 from .models import (
     CONSENT_PURPOSES,
+    FINAL_STATES,
     ExclusionReason,
     Message,
     MessageState,
@@ -391,23 +392,33 @@ def _fixed_address(row) -> bool:
                                                                                Purpose.TRANSACTIONAL))
 
 
-def _eligibility(row, address: str) -> list:
-    """SQL conditions under which the row may be sent right now (checked inside the claim)."""
-    conditions = [~exists().where(Suppression.channel == row.channel, Suppression.address == address)]
-    if not _fixed_address(row):
-        conditions.append(exists().where(Contact.id == row.contact_id, address_column(row.channel) == address))
-    if row.purpose in CONSENT_PURPOSES:
-        conditions.append(exists().where(Consent.contact_id == row.contact_id, Consent.channel == row.channel,
-                                         Consent.status == ConsentStatus.GRANTED))
-    return conditions
+# The claim and the result updates run once or twice per message: plain SQL built once (SQLAlchemy
+# expression building cost ~1 ms per message, half the worker's time, when measured).
+_CLAIM_SQL: dict[tuple[bool, bool], TextClause] = {}
+
+
+def _claim_sql(contact_address: bool, needs_consent: bool) -> TextClause:
+    key = (contact_address, needs_consent)
+    if key not in _CLAIM_SQL:
+        sql = ("UPDATE message SET state = 'sending', to_address = :address, provider = :provider, "
+               "claimed_at = :now WHERE id = :id AND state = 'queued' "
+               "AND NOT EXISTS (SELECT 1 FROM suppression s WHERE s.channel = :channel AND s.address = :address)")
+        if contact_address:
+            # The address must still be the contact's (a number changed since queueing is not used).
+            sql += (" AND EXISTS (SELECT 1 FROM contact c WHERE c.id = message.contact_id AND "
+                    "(CASE WHEN :channel = 'sms' THEN c.mobile ELSE lower(c.email) END) = :address)")
+        if needs_consent:
+            sql += (" AND EXISTS (SELECT 1 FROM consent k WHERE k.contact_id = message.contact_id "
+                    "AND k.channel = :channel AND k.status = 'granted')")
+        _CLAIM_SQL[key] = text(sql).bindparams(bindparam("now", type_=UTCDateTime()))
+    return _CLAIM_SQL[key]
 
 
 def _claim(row, address: str, provider: str) -> bool:
-    claimed = db.session.execute(
-        update(Message).where(Message.id == row.id, Message.state == S.QUEUED, *_eligibility(row, address))
-        .values(state=S.SENDING, to_address=address, provider=provider, claimed_at=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    stmt = _claim_sql(not _fixed_address(row), row.purpose in CONSENT_PURPOSES)
+    claimed = db.session.connection().execute(stmt, {
+        "address": address, "provider": provider, "now": utcnow(), "id": row.id, "channel": row.channel.value,
+    }).rowcount
     return claimed == 1
 
 
@@ -467,37 +478,53 @@ def _outgoing(row, address: str, compiled: CompiledText | None) -> Outgoing:
 # Recording what happened (workers, webhooks and the sweeper all come through here)
 
 
-def record_accepted(message_id: int, provider: str, accepted: Accepted) -> None:
+_STATE_SQL: dict[tuple[MessageState, bool], TextClause] = {}
+
+
+def _state_sql(state: MessageState, accepted: bool) -> TextClause:
+    """UPDATE moving one message forward to `state` (and, for an accepted message, keeping the
+    provider's id whatever the state: a fast webhook may have got there first)."""
+    key = (state, accepted)
+    if key not in _STATE_SQL:
+        before = ", ".join(f"'{s.value}'" for s in states_before(state))
+        forward = f"state IN ({before})"
+        sets = [f"state = CASE WHEN {forward} THEN '{state.value}' ELSE state END"]
+        if state is S.DELIVERED:
+            sets.append(f"delivered_at = CASE WHEN {forward} THEN :at ELSE delivered_at END")
+        if state in (S.SENT, S.DELIVERED) or accepted:
+            sets.append("sent_at = COALESCE(sent_at, :at)")
+        if state in FINAL_STATES or state is S.UNKNOWN:
+            sets.append(f"finished_at = CASE WHEN {forward} THEN :at ELSE finished_at END")
+        if accepted:
+            sets += ["provider = :provider", "provider_id = COALESCE(provider_id, :provider_id)",
+                     "segments = COALESCE(:segments, segments)",
+                     # A message a webhook rescued from "unknown" loses the worker's error.
+                     "error_code = CASE WHEN state = 'unknown' THEN NULL ELSE error_code END",
+                     "error_detail = CASE WHEN state = 'unknown' THEN NULL ELSE error_detail END"]
+            where = "id = :id"
+        else:
+            sets += [f"error_code = CASE WHEN {forward} THEN COALESCE(:error_code, error_code) ELSE error_code END",
+                     f"error_detail = CASE WHEN {forward} THEN COALESCE(:error_detail, error_detail) "
+                     "ELSE error_detail END"]
+            where = f"id = :id AND {forward}"
+        _STATE_SQL[key] = text(f"UPDATE message SET {', '.join(sets)} WHERE {where}").bindparams(
+            bindparam("at", type_=UTCDateTime()))
+    return _STATE_SQL[key]
+
+
+def record_accepted(message_id: int, provider: str, accepted: Accepted, *, at: datetime | None = None) -> None:
     """The provider took the message: keep its id, and move the state forward if that is news."""
-    now = utcnow()
-    db.session.execute(
-        update(Message).where(Message.id == message_id)
-        .values(provider=provider, provider_id=func.coalesce(Message.provider_id, accepted.provider_id),
-                segments=func.coalesce(accepted.segments, Message.segments), sent_at=func.coalesce(Message.sent_at, now),
-                error_code=case((Message.state == S.UNKNOWN, None), else_=Message.error_code),
-                error_detail=case((Message.state == S.UNKNOWN, None), else_=Message.error_detail))
-        .execution_options(synchronize_session=False))
-    record_state(message_id, accepted.state)
+    db.session.connection().execute(_state_sql(accepted.state, True), {
+        "id": message_id, "at": at or utcnow(), "provider": provider, "provider_id": accepted.provider_id,
+        "segments": accepted.segments})
 
 
 def record_state(message_id: int, state: MessageState, *, error_code: str | None = None,
                  error_detail: str | None = None, at: datetime | None = None) -> bool:
     """Move a message to `state` if that is forward; returns whether anything changed."""
-    at = at or utcnow()
-    values: dict = {"state": state}
-    if state is S.DELIVERED:
-        values["delivered_at"] = at
-    if state is S.SENT:
-        values["sent_at"] = func.coalesce(Message.sent_at, at)
-    if state in (S.DELIVERED, S.FAILED, S.UNDELIVERED, S.UNKNOWN, S.CANCELLED, S.SKIPPED):
-        values["finished_at"] = at
-    if error_code is not None:
-        values["error_code"] = error_code[:32]
-        values["error_detail"] = (error_detail or "")[:300] or None
-    changed = db.session.execute(
-        update(Message).where(Message.id == message_id, Message.state.in_(states_before(state)))
-        .values(**values).execution_options(synchronize_session=False)
-    ).rowcount
+    changed = db.session.connection().execute(_state_sql(state, False), {
+        "id": message_id, "at": at or utcnow(), "error_code": error_code[:32] if error_code else None,
+        "error_detail": (error_detail or "")[:300] or None}).rowcount
     return changed == 1
 
 
