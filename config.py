@@ -79,3 +79,23 @@ MESSAGE_RETRY_INTERVALS = [int(s) for s in (os.environ.get("MESSAGE_RETRY_INTERV
 # A message still "sending" after this long was stranded by a stopped worker.
 MESSAGE_STALE_SECONDS = int(os.environ.get("MESSAGE_STALE_SECONDS") or 300)
 MESSAGE_SWEEP_SECONDS = int(os.environ.get("MESSAGE_SWEEP_SECONDS") or 60)
+# The answer to a text saying HELP (carriers require one): who we are and how to stop.
+SMS_HELP_TEXT = os.environ.get("SMS_HELP_TEXT") or (
+    "Texts from your union branch, sent with Branchline. Reply STOP to stop texts, START to get them again. "
+    "For anything else, contact your branch.")
+
+# Campaign target lookup. Optional postcodes.io-compatible service (e.g. https://api.postcodes.io)
+# asked only when the loaded postcode directory has no answer; empty = never (nothing leaves the
+# machine). The timeout is short because a person is waiting on the public page.
+POSTCODES_API_URL = os.environ.get("POSTCODES_API_URL") or ""
+POSTCODES_API_TIMEOUT_SECONDS = float(os.environ.get("POSTCODES_API_TIMEOUT_SECONDS") or 2)
+
+# The public campaign page (/act): submissions per step per client address, and letter
+# campaigns started per email address (Flask-Limiter syntax).
+ACT_RATE_LIMIT = os.environ.get("ACT_RATE_LIMIT") or "40 per 10 minutes"
+ACT_EMAIL_RATE_LIMIT = os.environ.get("ACT_EMAIL_RATE_LIMIT") or "6 per hour"
+
+# Accounts: a session ends after this long without a request; data-protection training is valid
+# for this many days (after that the user sees only the renewal page).
+IDLE_TIMEOUT_SECONDS = int(os.environ.get("IDLE_TIMEOUT_SECONDS") or 30 * 60)
+TRAINING_VALID_DAYS = int(os.environ.get("TRAINING_VALID_DAYS") or 365)

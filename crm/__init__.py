@@ -107,6 +107,8 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from .admin import bp as admin_bp
     from .calls import bp as calls_bp
+    from .campaigns import act_bp
+    from .campaigns import bp as campaigns_bp
     from .auth import bp as auth_bp
     from .contacts import bp as contacts_bp
     from .imports import bp as imports_bp
@@ -114,6 +116,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .messaging import bp as messaging_bp
     from .messaging import public_bp as unsubscribe_bp
     from .messaging import webhooks_bp
+    from .audit import bp as audit_bp
+    from .privacy import bp as privacy_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -124,10 +128,21 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(messaging_bp, url_prefix="/messages")
     app.register_blueprint(webhooks_bp, url_prefix="/webhooks")
     app.register_blueprint(unsubscribe_bp, url_prefix="/unsubscribe")
+    app.register_blueprint(campaigns_bp, url_prefix="/campaigns")
+    app.register_blueprint(act_bp, url_prefix="/act")
+    app.register_blueprint(audit_bp, url_prefix="/admin/audit")
+    app.register_blueprint(privacy_bp, url_prefix="/admin/privacy")
+    from .auth import gate
+
+    gate.init_app(app)  # idle timeout, second factor and training, before every signed-in request
+    from . import scoping
+
+    scoping.init_app(app)  # writes the audit entries for probed ids once the request is over
 
     from .cli import crm_cli
 
     from .imports import cli as _imports_cli  # noqa: F401  (adds `crm import-members`)
+    from .campaigns import cli as _campaigns_cli  # noqa: F401  (adds `crm load-postcodes` and friends)
 
     app.cli.add_command(crm_cli)
 
@@ -148,6 +163,12 @@ def _register_error_pages(app: Flask) -> None:
     def too_many(e):
         current = limiter.current_limit
         wait = max(1, round((current.reset_at - time.time()) / 60)) if current else 5
+        if request.endpoint == "auth.mfa":
+            from .auth.forms import CodeForm
+
+            form = CodeForm(formdata=None)
+            form.form_errors.append(f"Too many codes tried. Try again in {wait} minute{'s' if wait != 1 else ''}.")
+            return render_template("auth/mfa.html", form=form), 429
         if request.blueprint == "auth":
             from .auth.forms import LoginForm
 

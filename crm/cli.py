@@ -73,10 +73,16 @@ def demo_command(members, seed):
         summary = build_demo_region(members=members, seed=seed)
     except DemoRegionError as exc:
         raise click.ClickException(str(exc)) from exc
+    from .auth.demo import DEMO_TOTP_SECRET, prepare_demo_accounts
+
+    prepare_demo_accounts()
+    db.session.commit()
     click.echo(f"Demo region ready in {time.perf_counter() - started:.1f} s: {summary}")
     click.echo("Demo sign-ins:")
     for role, email, password in demo_logins():
         click.echo(f"  {role:<15} {email:<40} {password}")
+    click.echo(f"Demo admins and organisers also enter a code: two-step key {DEMO_TOTP_SECRET} "
+               "(or `flask --app crm crm demo-code` prints the current code).")
 
 
 @crm_cli.command("worker")
@@ -99,3 +105,47 @@ def serve_command(host, port, members, no_demo):
     from .devserver import serve
 
     serve(current_app._get_current_object(), host=host, port=port, demo_members=None if no_demo else members)
+
+
+@crm_cli.command("demo-code")
+def demo_code_command():
+    """Print the current two-step sign-in code of the demo admins and organisers (demo data only)."""
+    from .auth.demo import demo_code
+
+    click.echo(demo_code())
+
+
+audit_cli = AppGroup("audit", help="The audit trail.")
+crm_cli.add_command(audit_cli)
+
+
+@audit_cli.command("verify")
+def audit_verify_command():
+    """Check the audit trail's hash chain from end to end; exits 1 if anything was changed or removed."""
+    from .audit import service as audit
+
+    result = audit.verify_chain()
+    if result.ok:
+        span = f" (#{result.first_seq} to #{result.last_seq})" if result.checked else ""
+        click.echo(f"Audit chain intact: {result.checked:,} entries checked{span}.")
+        return
+    click.echo(f"AUDIT CHAIN BROKEN: {result.checked:,} entries checked.", err=True)
+    for problem in result.problems:
+        click.echo(f"  - {problem}", err=True)
+    sys.exit(1)
+
+
+@crm_cli.command("retention")
+@click.option("--apply", "do_apply", is_flag=True, help="Empty, erase and remove what is due (default: only show it).")
+def retention_command(do_apply):
+    """Show (dry run) or apply the retention periods set under Admin → Data protection → Retention."""
+    from .extensions import db
+    from .privacy import retention
+
+    lines = retention.apply() if do_apply else retention.plan()
+    db.session.commit()
+    click.echo(f"{'Applied' if do_apply else 'Dry run (nothing changed; add --apply)'}:")
+    for line in lines:
+        period = "kept for ever" if line.kept_for_ever else f"{line.days:,} days"
+        done = f", done {line.done:,}" if do_apply else ""
+        click.echo(f"  {line.label:<55} {period:>14}  due {line.due:>8,}{done}")

@@ -36,6 +36,10 @@ def prepare_database(app: Flask, demo_members: int | None) -> None:
             click.echo(f"Empty database: creating a demo region with {demo_members:,} members…")
             summary = build_demo_region(members=demo_members)
             click.echo(f"Demo region ready: {summary}")
+        from .auth.demo import prepare_demo_accounts
+
+        if prepare_demo_accounts():  # training dates and the demo second factor (also for older demo databases)
+            db.session.commit()
 
 
 def serve(app: Flask, host: str | None, port: int | None, demo_members: int | None) -> None:
@@ -94,6 +98,11 @@ def _print_banner(app: Flask, host: str, port: int) -> None:
         lines.append("  Demo sign-ins:")
         for role, email, password in logins:
             lines.append(f"    {role:<15} {email:<36} {password}")
+        from .auth.demo import DEMO_TOTP_SECRET
+
+        lines.append("")
+        lines.append(f"  Demo admins and organisers also enter a code: add the key {DEMO_TOTP_SECRET}")
+        lines.append("  to an authenticator app, or run `flask --app crm crm demo-code` for the current code.")
         lines.append("")
     lines.append("  Press Ctrl-C to stop the web app, the worker and Redis together.")
     click.echo("\n".join(lines) + "\n")

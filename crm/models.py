@@ -20,3 +20,19 @@ from .messaging.models import (  # noqa: F401,E402
     Suppression,
     WebhookReceipt,
 )
+from .campaigns.geography import (  # noqa: F401,E402
+    BoundaryGeneration,
+    Constituency,
+    PostcodeConstituency,
+    Representative,
+)
+from .campaigns.models import (  # noqa: F401,E402
+    Campaign,
+    CampaignTarget,
+    Letter,
+    LetterTemplate,
+    Submission,
+    campaign_employer,
+)
+from .audit.models import AuditChainHead  # noqa: F401,E402
+from .privacy.models import Breach, ContactErasure, ErasedIdentity, PrivacySettings  # noqa: F401,E402

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort
+from flask import Flask, abort, g, has_request_context, request
 from flask_login import current_user, login_required
 from sqlalchemy import ColumnElement, Select, false, select, true
 
@@ -40,8 +40,33 @@ def get_scoped_or_404(model, object_id: int, user: User, branch_column=None):
     stmt = scoped(select(model).where(model.id == object_id), user, column)
     obj = db.session.execute(stmt).scalar_one_or_none()
     if obj is None:
+        note_probe(model, object_id, user)
         abort(404)
     return obj
+
+
+def note_probe(model, object_id: int, user: User) -> None:
+    """Remember an id that exists but lies in another branch; it is audited after the response is
+    made (crm/scoping.init_app), so the 404 stays byte-identical to a missing id's."""
+    if not has_request_context() or user.id is None:
+        return
+    exists = db.session.execute(select(model.id).where(model.id == object_id)).first()
+    if exists:
+        g.setdefault("_probes", []).append((model.__tablename__, object_id, user.id))
+
+
+def init_app(app: Flask) -> None:
+    @app.teardown_request
+    def _audit_probes(exc):
+        probes = g.pop("_probes", None)
+        if not probes:
+            return
+        from .audit.service import record_separately
+
+        db.session.rollback()  # the request is over; nothing of it stays uncommitted (or holds SQLite's lock)
+        for table, object_id, user_id in probes:
+            record_separately("authz.denied", user_id=user_id, object_type=table, object_id=object_id,
+                              ip=request.remote_addr, detail="another branch's record")
 
 
 def covers_branch(user: User, branch_id: int) -> bool:

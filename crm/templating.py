@@ -4,20 +4,23 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, request, url_for
+from flask import Flask, g, request, url_for
 from flask_login import current_user
 
 from .auth.roles import Permission
 
 UK = ZoneInfo("Europe/London")
 
-# (label, endpoint, permission needed or None) in the order they appear in the header.
+# (label, endpoint, permission needed — or a tuple of which any will do — or None) in header order.
 NAVIGATION = [
     ("Home", "main.home", None),
     ("Calls", "calls.index", Permission.WORK_CALLS),
     ("Contacts", "contacts.index", Permission.VIEW_CONTACTS),
+    ("Campaigns", "campaigns.index", Permission.MANAGE_CAMPAIGNS),
+    ("Messages", "messaging.index", (Permission.SEND_MESSAGES, Permission.ANSWER_REPLIES)),
     ("Imports", "imports.index", Permission.EDIT_CONTACTS),
     ("Admin", "admin.index", Permission.MANAGE_REGION),
+    ("Data protection", "privacy.index", Permission.MANAGE_PRIVACY),
 ]
 
 
@@ -25,9 +28,11 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def navigation():
         items = []
-        if current_user.is_authenticated:
+        # While the second factor or training is outstanding the header offers nothing to open.
+        if current_user.is_authenticated and not g.get("gated"):
             for label, endpoint, permission in NAVIGATION:
-                if permission is None or current_user.can(permission):
+                needed = permission if isinstance(permission, tuple) else (permission,)
+                if permission is None or any(current_user.can(p) for p in needed):
                     blueprint = endpoint.split(".")[0]
                     active = request.blueprint == blueprint and (blueprint != "main" or request.endpoint == endpoint)
                     items.append({"label": label, "url": url_for(endpoint), "active": active})
@@ -46,6 +51,10 @@ def init_app(app: Flask) -> None:
         if value is None:
             return ""
         return value.astimezone(UK).strftime("%-d %b %Y, %H:%M")
+
+    @app.template_global()
+    def today() -> date:
+        return date.today()
 
     @app.template_filter("thousands")
     def thousands(value: int | None) -> str:

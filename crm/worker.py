@@ -37,7 +37,9 @@ def run_worker(app: Flask, queue_names: list[str], burst: bool = False) -> bool:
     worker = make_worker(app, queue_names)
     if not burst:
         from .messaging.outbox import schedule_sweep
+        from .privacy.schedule import schedule_retention
 
         with app.app_context():
             schedule_sweep()
+            schedule_retention()  # nightly retention (dry runs are `crm retention`)
     return worker.work(burst=burst, with_scheduler=True)

@@ -162,6 +162,7 @@ def login_as(client):
         with client.session_transaction() as sess:
             sess["_user_id"] = user.get_id()
             sess["_fresh"] = True
+            sess["mfa_ok"] = True  # as after the second step (tests/auth/test_mfa.py covers the step itself)
         return client
 
     return _login

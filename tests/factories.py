@@ -154,3 +154,103 @@ def send(created_by: User, channel: Channel = Channel.SMS, audience_kind: str = 
     db.session.add(obj)
     db.session.flush()
     return obj
+
+
+# --- Campaigns ---------------------------------------------------------------------------------
+
+MP_TEMPLATE = ("Dear {{ target_name }},\n\nAs your constituent in {{ constituency }} I ask you to support bringing "
+               "all NHS services at our hospitals back in-house, so that every worker is employed on the same "
+               "terms and patients get the care they deserve.\n\n{{ personal_story }}\n\nYours sincerely,\n{{ name }}\n"
+               "{{ postcode }}")
+CEO_TEMPLATE = ("Dear {{ target_name }},\n\nI am writing about the outsourced staff at {{ employer }}. Cleaners, "
+                "porters and catering staff do vital work and should be employed directly by the trust on NHS terms "
+                "and conditions.\n\n{{ personal_story }}\n\nYours sincerely,\n{{ name }}")
+
+
+def mp_for(postcode: str, code: str = "E14001234", constituency: str = "Liverpool Riverside",
+           name: str = "Alex Example", email: str = "alex.example.mp@example.org", generation: str = "2024"):
+    """A current boundary generation (made once) with this postcode in a constituency and its MP."""
+    from sqlalchemy import select
+
+    from crm.campaigns.geography import (
+        BoundaryGeneration,
+        Constituency,
+        GenerationStatus,
+        PostcodeConstituency,
+        Representative,
+    )
+
+    gen = db.session.scalars(select(BoundaryGeneration).where(BoundaryGeneration.code == generation)).first()
+    if gen is None:
+        gen = BoundaryGeneration(code=generation, label=f"{generation} constituencies", status=GenerationStatus.READY,
+                                 is_current=True)
+        db.session.add(gen)
+        db.session.flush()
+    if not db.session.scalars(select(Constituency).where(Constituency.generation_id == gen.id,
+                                                         Constituency.code == code)).first():
+        db.session.add(Constituency(generation_id=gen.id, code=code, name=constituency))
+        if name:
+            db.session.add(Representative(generation_id=gen.id, constituency_code=code, name=name, party="Example",
+                                          email=email))
+    db.session.add(PostcodeConstituency(generation_id=gen.id, postcode=postcode, constituency_code=code))
+    db.session.flush()
+    return gen
+
+
+def campaign(branch_: Branch | None = None, employers=(), **kw):
+    """An open campaign writing to the MP and the employer's chief executive."""
+    from crm.campaigns.models import Campaign, CampaignStatus, LetterTemplate, TargetKind
+
+    n = _n()
+    values = dict(name=f"Campaign {n}", slug=f"campaign-{n}", summary="Bring our hospital services back in-house.",
+                  status=CampaignStatus.OPEN, target_mp=True, target_employer=True, similarity_threshold=85)
+    values.update(kw)
+    obj = Campaign(branch=branch_ or branch(), employers=list(employers), **values)
+    obj.templates = [
+        LetterTemplate(target_kind=TargetKind.MP, subject="Bring NHS services in-house, {{ target_name }}",
+                       body=MP_TEMPLATE),
+        LetterTemplate(target_kind=TargetKind.EMPLOYER, subject="Bring our colleagues in-house", body=CEO_TEMPLATE),
+        LetterTemplate(target_kind=TargetKind.CUSTOM, subject="A letter from {{ name }}",
+                       body="Dear {{ target_name }},\n\n{{ personal_story }}\n\nYours,\n{{ name }}"),
+    ]
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def inbound_message(contact_=None, body: str = "Yes please, count me in", **kw):
+    """A text someone sent us; a reply from the contact's mobile by default."""
+    from crm.messaging.models import InboundKind, InboundMessage
+
+    n = _n()
+    values = dict(provider="log", provider_id=f"SMin{n:08d}", from_address=contact_.mobile if contact_ else
+                  f"+4474009{n % 100000:05d}", to_address="+447400000000", body=body, kind=InboundKind.REPLY,
+                  contact_id=contact_.id if contact_ else None, branch_id=contact_.branch_id if contact_ else None)
+    values.update(kw)
+    obj = InboundMessage(**values)
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+# --- Data protection ---------------------------------------------------------------------------
+
+_user_without_training = user
+
+
+def user(role: Role | str = Role.BRANCH_OFFICER, branches=(), email: str | None = None, **kw) -> User:
+    """A user whose data-protection training is current (pass trained_on=None for one who never did it)."""
+    kw.setdefault("trained_on", date.today())
+    return _user_without_training(role, branches, email, **kw)
+
+
+def breach(**kw):
+    from crm.database import utcnow
+    from crm.privacy.models import Breach
+
+    values = dict(title=f"Breach {_n()}", discovered_at=utcnow(), description="A call list was emailed to the wrong person.")
+    values.update(kw)
+    obj = Breach(**values)
+    db.session.add(obj)
+    db.session.flush()
+    return obj

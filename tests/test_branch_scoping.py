@@ -30,6 +30,20 @@ def world(make, db, tmp_path):
     run = make.import_run(other, str(export))
     call_list = make.call_list([other], callers=[other_user])
     entry = make.call_entry(call_list, contact, lease_user_id=other_user.id)
+    # A draft campaign of the other branch: its staff pages and its (unpublished) public page are 404s.
+    from crm.campaigns.models import CampaignStatus
+
+    campaign = make.campaign(other, employers=[employer], status=CampaignStatus.DRAFT)
+    # Messaging: sends and templates need SEND_MESSAGES (officers and callers lack it); a reply from
+    # the other branch's contact is hidden from this branch's officer, who answers replies.
+    from crm.messaging.models import SendStatus
+
+    send = make.send(admin, status=SendStatus.DONE)
+    template = make.message_template()
+    reply = make.inbound_message(contact)
+    message = outbox_message(db, send, contact)
+    # Data protection: the breach log is region-wide and needs MANAGE_PRIVACY (officers and callers lack it).
+    breach = make.breach()
     db.session.commit()
     ids = {
         "contact_id": contact.id,
@@ -42,8 +56,25 @@ def world(make, db, tmp_path):
         "list_id": call_list.id,
         "entry_id": entry.id,
         "role_id": role.id,
+        "send_id": send.id,
+        "template_id": template.id,
+        "reply_id": reply.id,
+        "message_id": message.id,
+        "campaign_id": campaign.id,
+        "slug": campaign.slug,
+        "breach_id": breach.id,
     }
     return {"ids": ids, "officer": officer, "caller": caller, "admin": admin}
+
+
+def outbox_message(db, send, contact):
+    from crm.messaging.models import Message, MessageState, Purpose
+
+    message = Message(dedupe_key=f"send:{send.id}:{contact.id}:sms", send_id=send.id, contact_id=contact.id,
+                      channel=send.channel, purpose=Purpose.BULK, state=MessageState.UNKNOWN)
+    db.session.add(message)
+    db.session.flush()
+    return message
 
 
 def _page(response) -> str:
@@ -51,9 +82,14 @@ def _page(response) -> str:
     return re.sub(r'name="csrf_token" value="[^"]*"', "", response.get_data(as_text=True))
 
 
+# Public pages whose only parameter is a signed token: the token, not a branch, is the authority
+# (anyone holding the link may use it, signed in or not); tests/messaging/test_unsubscribe.py covers them.
+SIGNED_TOKEN_ENDPOINTS = frozenset({"unsubscribe.show", "unsubscribe.unsubscribe"})
+
+
 def id_routes(app):
     for rule in app.url_map.iter_rules():
-        if rule.endpoint == "static" or not rule.arguments:
+        if rule.endpoint == "static" or not rule.arguments or rule.endpoint in SIGNED_TOKEN_ENDPOINTS:
             continue
         yield rule
 

@@ -4,10 +4,13 @@ Region objects need MANAGE_REGION and user accounts MANAGE_USERS; anyone else ge
 """
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user
 from sqlalchemy import select
 
+from ..auth import mfa
+from ..auth import service as auth_service
+from ..auth.forms import TrainingForm as UserTrainingForm
 from ..auth.models import User
 from ..auth.roles import Permission, Role
 from ..extensions import db
@@ -416,13 +419,29 @@ def users():
     filter_form.set_choices()
     raw_role = filter_form.role.data
     role = Role(raw_role) if raw_role in {r.value for r in Role} else None
-    page = paginate(service.users_query(role), _page_number(), _per_page())
-    return render_template("admin/users.html", page=page, filter_form=filter_form, filtered=role is not None)
+    valid_days = current_app.config["TRAINING_VALID_DAYS"]
+    due_only = request.args.get("training") == "due"
+    stmt = auth_service.training_due_stmt(valid_days) if due_only else service.users_query(role)
+    if due_only and role is not None:
+        stmt = stmt.where(User.role == role)
+    page = paginate(stmt, _page_number(), _per_page())
+    return render_template("admin/users.html", page=page, filter_form=filter_form,
+                           filtered=role is not None or due_only, due_only=due_only, valid_days=valid_days)
 
 
 def _user_form_page(form, user):
+    if user is not None:
+        valid_days = current_app.config["TRAINING_VALID_DAYS"]
+        extra = {"training_form": UserTrainingForm(), "reset_form": ConfirmDeleteForm(),
+                 "training_due": user.training_due(valid_days), "training_due_on": user.training_due_on(valid_days)}
+    else:
+        extra = {}
+    return _render_user_form(form, user, extra)
+
+
+def _render_user_form(form, user, extra):
     status = 422 if form.is_submitted() else 200
-    return render_template("admin/user_form.html", form=form, user=user), status
+    return render_template("admin/user_form.html", form=form, user=user, **extra), status
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -466,6 +485,40 @@ def edit_user(user_id: int):
             flash(f"{user.name}'s account saved.", "success")
             return redirect(url_for(".users"))
     return _user_form_page(form, user)
+
+
+@bp.post("/users/<int:user_id>/training")
+@require(USERS)
+def record_user_training(user_id: int):
+    """An admin records the date a user completed data-protection training (e.g. from a course register)."""
+    user = db.get_or_404(User, user_id)
+    form = UserTrainingForm()
+    if form.validate_on_submit():
+        try:
+            auth_service.record_training(user, form.completed_on.data,
+                                         valid_days=current_app.config["TRAINING_VALID_DAYS"], by=_me())
+        except auth_service.AccountError as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(f"Training recorded for {user.name}.", "success")
+    else:
+        flash("Enter the date the training was completed.", "error")
+    return redirect(url_for(".edit_user", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/two-step-reset")
+@require(USERS)
+def reset_user_mfa(user_id: int):
+    """Remove a user's second factor (a lost phone); they set it up again when they next sign in."""
+    user = db.get_or_404(User, user_id)
+    if not ConfirmDeleteForm().validate_on_submit():
+        abort(400)
+    mfa.reset(user, by=_me())
+    db.session.commit()
+    flash(f"Two-step sign-in reset for {user.name}. They have been signed out and will set it up again at their next sign-in.",
+          "success")
+    return redirect(url_for(".edit_user", user_id=user.id))
 
 
 @bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])

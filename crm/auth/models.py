@@ -1,15 +1,15 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table
+from sqlalchemy import JSON, Boolean, Column, Date, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import TimestampMixin, UTCDateTime, enum_column
 from ..extensions import db
 from ..region.models import Branch
-from .roles import REGION_WIDE_ROLES, ROLE_PERMISSIONS, Permission, Role
+from .roles import MFA_REQUIRED_ROLES, REGION_WIDE_ROLES, ROLE_PERMISSIONS, Permission, Role
 
 user_branch = Table(
     "user_branch",
@@ -30,6 +30,14 @@ class User(UserMixin, TimestampMixin, db.Model):
     # Bumped on sign-out everywhere, password change and disable: old sessions stop working.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Data-protection training: the date the user last completed it (work programme objective 4).
+    trained_on: Mapped[date | None] = mapped_column(Date)
+    # TOTP MFA: the shared secret (base32) once enrolment is confirmed, and hashed recovery codes.
+    mfa_secret: Mapped[str | None] = mapped_column(String(64))
+    mfa_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The last time step accepted, so a code cannot be replayed within its 30-second window.
+    mfa_last_step: Mapped[int | None] = mapped_column(Integer)
+    recovery_code_hashes: Mapped[list | None] = mapped_column(JSON)
 
     branches: Mapped[list[Branch]] = relationship(secondary=user_branch, order_by="Branch.code")
 
@@ -40,6 +48,22 @@ class User(UserMixin, TimestampMixin, db.Model):
     @property
     def is_active(self) -> bool:
         return self.is_enabled
+
+    @property
+    def mfa_enabled(self) -> bool:
+        return self.mfa_secret is not None
+
+    @property
+    def mfa_required(self) -> bool:
+        return self.role in MFA_REQUIRED_ROLES
+
+    def training_due_on(self, valid_days: int) -> date | None:
+        """The day training must be renewed by (None: never recorded, so due now)."""
+        return self.trained_on + timedelta(days=valid_days) if self.trained_on else None
+
+    def training_due(self, valid_days: int, today: date | None = None) -> bool:
+        due = self.training_due_on(valid_days)
+        return due is None or due <= (today or date.today())
 
     @property
     def region_wide(self) -> bool:

@@ -1,4 +1,6 @@
-"""Argon2id password hashing (argon2-cffi's tuned defaults)."""
+"""Argon2id password hashing (argon2-cffi's tuned defaults) and the new-password rules."""
+from functools import lru_cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -24,10 +26,34 @@ def needs_rehash(password_hash: str) -> bool:
     return _hasher.check_needs_rehash(password_hash)
 
 
-def password_problem(password: str) -> str | None:
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    """The 30,000 most common passwords from breach corpora, as shipped inside the zxcvbn package
+    (no network at run time)."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(p.lower() for p in FREQUENCY_LISTS["passwords"])
+
+
+def is_common(password: str) -> bool:
+    """True for a password from the breached/common list, even with a digit or symbol tacked on."""
+    lowered = password.lower()
+    common = common_passwords()
+    stripped = lowered.rstrip("0123456789!?.@#$%&*_-")
+    return lowered in common or (len(stripped) >= 4 and stripped in common) or len(set(lowered)) <= 2
+
+
+def password_problem(password: str, personal: tuple[str, ...] = ()) -> str | None:
     """Why a new password is unacceptable, or None."""
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"Use at least {MIN_PASSWORD_LENGTH} characters."
+    if is_common(password):
+        return "That password is on a list of passwords leaked in data breaches. Choose another."
+    lowered = password.lower()
+    words = [w for value in personal for w in (value or "").lower().split("@")[0].replace(".", " ").split()]
+    for word in words:
+        if len(word) >= 4 and word in lowered:
+            return "Do not use your name or email address in your password."
     if password.lower() == password and password.isalpha() and len(password) < 16:
         return "Use a longer passphrase, or mix in numbers or capitals."
     return None

@@ -21,12 +21,13 @@ class Permission(Labelled):
     VIEW_REPORTS = ("reports.view", "See reports")
     MANAGE_REGION = ("region.manage", "Manage branches, employers and workplaces")
     MANAGE_USERS = ("users.manage", "Manage users and roles")
+    MANAGE_PRIVACY = ("privacy.manage", "Audit trail, subject access, erasure, retention and breaches")
 
 
 P = Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.ORGANISER: frozenset(Permission) - {P.MANAGE_USERS},
+    Role.ORGANISER: frozenset(Permission) - {P.MANAGE_USERS, P.MANAGE_PRIVACY},
     Role.BRANCH_OFFICER: frozenset(
         {P.VIEW_CONTACTS, P.EDIT_CONTACTS, P.WORK_CALLS, P.MANAGE_CALLS, P.VIEW_REPORTS, P.ANSWER_REPLIES}
     ),
@@ -38,3 +39,6 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 
 # Roles that see every branch; the others see only the branches they are given.
 REGION_WIDE_ROLES = frozenset({Role.ADMIN, Role.ORGANISER, Role.CAMPAIGN_LEAD})
+
+# Roles that must sign in with a second factor (TOTP); everyone else may opt in.
+MFA_REQUIRED_ROLES = frozenset({Role.ADMIN, Role.ORGANISER})

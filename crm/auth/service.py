@@ -1,7 +1,9 @@
 """Accounts: authenticate, create and change users. Callers commit."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from datetime import date, timedelta
+
+from sqlalchemy import func, or_, select
 
 from ..audit import service as audit
 from ..database import utcnow
@@ -52,7 +54,7 @@ def create_user(email: str, name: str, role: Role, password: str,
     email = normalise_email(email)
     if find_user_by_email(email) is not None:
         raise AccountError(f"There is already a user with the email {email}.", field="email")
-    problem = password_problem(password)
+    problem = password_problem(password, (email, name))
     if problem:
         raise AccountError(problem, field="password")
     user = User(email=email, name=name.strip() or email, role=role,
@@ -86,7 +88,7 @@ def update_user(user: User, *, name: str, email: str, role: Role, branches: list
 
 def set_password(user: User, password: str, by: User | None = None) -> None:
     """Set a new password and sign the user out everywhere else."""
-    problem = password_problem(password)
+    problem = password_problem(password, (user.email, user.name))
     if problem:
         raise AccountError(problem, field="password")
     user.password_hash = hash_password(password)
@@ -97,3 +99,28 @@ def set_password(user: User, password: str, by: User | None = None) -> None:
 def sign_out_everywhere(user: User) -> None:
     user.session_version += 1
     audit.record("logout", user=user, obj=user)
+
+
+# ---------------------------------------------------------------------------------------------
+# Data-protection training
+
+
+def record_training(user: User, completed_on: date, *, valid_days: int, by: User | None = None,
+                    today: date | None = None) -> None:
+    """Record the date a user completed data-protection training (their own, or by an admin)."""
+    today = today or date.today()
+    if completed_on > today:
+        raise AccountError("The training date cannot be in the future.", field="completed_on")
+    if completed_on + timedelta(days=valid_days) <= today:
+        raise AccountError(f"That date is more than {valid_days} days ago, so the training has expired. "
+                           "Complete the training again, then record the new date.", field="completed_on")
+    user.trained_on = completed_on
+    audit.record("user.training", user=by or user, obj=user, detail=f"completed_on={completed_on.isoformat()}")
+
+
+def training_due_stmt(valid_days: int, today: date | None = None):
+    """Enabled users whose training was never recorded or runs out within 30 days, soonest first."""
+    today = today or date.today()
+    soon = today - timedelta(days=valid_days) + timedelta(days=30)
+    return (select(User).where(User.is_enabled.is_(True), or_(User.trained_on.is_(None), User.trained_on < soon))
+            .order_by(User.trained_on.is_not(None), User.trained_on, User.name))

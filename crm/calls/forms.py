@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateTimeLocalField,
     RadioField,
     SelectField,
@@ -55,6 +56,8 @@ class OutcomeFormBase(FlaskForm):
                          description="Anything the next caller or the branch should know",
                          render_kw={"rows": 3, "maxlength": 2000})
     callback_at = DateTimeLocalField("Call back at", format="%Y-%m-%dT%H:%M", description="UK time")
+    # Shown only when the list has a follow-up SMS and the member agreed to texts (crm.messaging.service).
+    send_follow_up = BooleanField("Send the follow-up text", default=False)
 
     allowed_outcomes: tuple[Outcome, ...] = ()
 

@@ -51,6 +51,7 @@ from .manage_forms import (
     AddFromContactsForm,
     CallersForm,
     CallListForm,
+    FollowUpForm,
     KindForm,
     question_rows_data,
 )
@@ -258,6 +259,47 @@ def add_from_contacts(list_id: int):
                 page["preview"] = preview_add(call_list, me, flt)
                 return render_template("calls/manage/add_from_contacts.html", form=form, **page)
     return render_template("calls/manage/add_from_contacts.html", form=form, **page), 422
+
+
+@bp.route("/lists/<int:list_id>/follow-up", methods=["GET", "POST"])
+@require(MANAGE)
+def list_follow_up(list_id: int):
+    from ..messaging import rendering
+    from ..messaging import service as messaging
+    from ..vocabulary import Channel
+
+    me = _me()
+    call_list = service.get_list_or_404(me, list_id)
+    offered = messaging.templates(Channel.SMS)
+    current = call_list.follow_up_template
+    if current is not None and current not in offered:
+        offered = [current, *offered]  # an archived choice stays visible until it is changed
+    status = 200
+    if request.method == "GET":
+        form = FollowUpForm(formdata=None, data={"template": str(call_list.follow_up_template_id or "")})
+        form.set_choices(offered)
+    else:
+        form = FollowUpForm()
+        form.set_choices(offered)
+        chosen = next((t for t in offered if str(t.id) == form.template.data), None)
+        if form.validate() and (chosen is not None or not form.template.data):
+            try:
+                changed = messaging.set_follow_up_template(call_list, chosen, by=me)
+            except messaging.MessagingError as exc:
+                db.session.rollback()
+                show_errors(form, exc.errors)
+            else:
+                db.session.commit()
+                flash(("Follow-up text saved." if chosen else "Callers will no longer be offered a follow-up text.")
+                      if changed else "Nothing was changed.", "success" if changed else "info")
+                return redirect(url_for(".manage_list", list_id=call_list.id))
+        elif not form.template.errors:
+            form.template.errors = ["Choose one of the SMS templates listed."]
+        status = 422
+    samples = {t.id: messaging.sample_rendering(Channel.SMS, t.body) for t in offered}
+    return render_template("calls/manage/follow_up.html", call_list=call_list, form=form, templates=offered,
+                           samples=samples, sample_name=rendering.SAMPLE_VALUES["full_name"],
+                           can_write=me.can(Permission.SEND_MESSAGES)), status
 
 
 def _caller_screen_url(call_list: CallList) -> str | None:

@@ -251,3 +251,15 @@ class AddFromContactsForm(FlaskForm):
     f = RadioField("Which search?", validators=[InputRequired("Choose one of your contacts searches.")],
                    validate_choice=False)
     confirm = HiddenField()
+
+
+class FollowUpForm(FlaskForm):
+    """The SMS a caller may send after a call on this list (SMS templates only; blank: none)."""
+
+    template = SelectField("Follow-up text", validators=[Optional()], validate_choice=False,
+                           description="Callers can tick a box to send this after a call, to members who agreed "
+                                       "to texts and have a mobile. It is filled in for each member.")
+
+    def set_choices(self, templates) -> None:
+        self.template.choices = choices(((str(t.id), t.name) for t in templates), blank="No follow-up text")
+

@@ -19,6 +19,7 @@ from ..auth.roles import Permission
 from ..contacts.models import Contact
 from ..database import utcnow
 from ..extensions import db
+from ..messaging import service as messaging
 from ..scoping import branch_condition, require
 from ..templating import UK
 from . import bp, claims, scripts, service
@@ -222,7 +223,7 @@ def _entry_page(call_list: CallList, entry: CallEntry, form: OutcomeFormBase, st
         history=service.history(entry), spoke_buttons=spoke, other_buttons=not_reached,
         mine=mine, lease_left=lease_left, skip_form=ActionForm(),
         is_leaver=call_list.kind is CallListKind.DOCAS_LEAVER,
-        manage_url=_manage_url(call_list),
+        manage_url=_manage_url(call_list), follow_up=messaging.follow_up_text(call_list, contact),
     ), status
 
 
@@ -250,8 +251,8 @@ def record_outcome(list_id: int, entry_id: int):
         return _entry_page(call_list, found, form, 422)
     outcome = form.chosen_outcome
     try:
-        service.record_outcome(found, outcome, by=me, note=form.note.data, answers=form.answers(),
-                               callback_at=form.callback_at_utc, now=now)
+        attempt = service.record_outcome(found, outcome, by=me, note=form.note.data, answers=form.answers(),
+                                         callback_at=form.callback_at_utc, now=now)
     except service.CallRefused as refused:
         db.session.rollback()
         found = service.get_entry_or_404(me, call_list, entry_id)
@@ -260,9 +261,16 @@ def record_outcome(list_id: int, entry_id: int):
         else:
             form.form_errors.append(str(refused))
         return _entry_page(call_list, found, form, 422)
+    texted = None
+    if form.send_follow_up.data:
+        db.session.flush()  # the text is keyed by the attempt id: one follow-up per call at most
+        # Queued in the same transaction as the outcome: both are saved, or neither.
+        texted = messaging.queue_follow_up(call_list, found.contact, attempt, by=me)
     first_name = found.contact.first_name
     said = (f"call back on {form.callback_at_utc.astimezone(UK).strftime('%-d %b at %H:%M')}"
             if outcome is Outcome.CALL_BACK else SAID[outcome])
+    if texted is not None:
+        said += ", follow-up text on its way"
     db.session.commit()
     following = claims.claim_next(call_list, me) if call_list.is_active else None
     if following is None:

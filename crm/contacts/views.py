@@ -239,7 +239,10 @@ def show(contact_id: int):
     contact = service.get_contact_for_view(me, contact_id)
     entries = timeline.gather(contact, me)
     db.session.commit()
-    return render_template("contacts/show.html", contact=contact, entries=entries, can_edit=me.can(EDIT))
+    from ..privacy.erasure import is_erased
+
+    return render_template("contacts/show.html", contact=contact, entries=entries, can_edit=me.can(EDIT),
+                           can_privacy=me.can(Permission.MANAGE_PRIVACY), erased=is_erased(contact))
 
 
 def _edit_data(contact) -> dict:

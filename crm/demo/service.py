@@ -66,6 +66,12 @@ def build_demo_region(members: int = 20000, seed: int = 1, today: date | None = 
         contacts, roles = _write_people(plan, branch_ids, employer_ids, workplace_ids)
         users = _write_users(plan, branch_ids)
         _write_call_lists(plan.today)
+        from .messaging import seed_messaging
+
+        seed_messaging(seed)
+        from ..auth.demo import prepare_demo_accounts
+
+        prepare_demo_accounts(plan.today)  # training dates; the published demo second factor
         summary = DemoSummary(branches=len(branch_ids), employers=len(employer_ids), workplaces=len(workplace_ids),
                               contacts=contacts, activist_roles=roles, users=users)
         audit.record("demo.build", detail=f"seed={seed}: {summary}")
@@ -74,6 +80,14 @@ def build_demo_region(members: int = 20000, seed: int = 1, today: date | None = 
         db.session.rollback()
         raise
     _refresh_planner_statistics()
+    # Sample postcode directory and MPs files, so campaign pages find every demo member's MP offline.
+    from .sample_postcodes import load_demo_lookups
+
+    load_demo_lookups()
+    # A letter campaign with a few weeks of letters (it needs the lookups above to find MPs).
+    from .campaigns import seed_campaign
+
+    seed_campaign(seed, plan.today)
     return summary
 
 

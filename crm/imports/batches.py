@@ -92,6 +92,10 @@ class BatchRunner:
         self.raw_employers: dict[str, int | None] = {}  # exact text as exported → id
         self.raw_workplaces: dict[tuple, int | None] = {}
         self.today = date.today()
+        from ..privacy.identity import erased_matcher
+
+        # People erased on request: recognised by salted hash and never added back.
+        self.erased = erased_matcher()
 
     # -- value helpers
 
@@ -197,6 +201,13 @@ class BatchRunner:
                              "this member is recorded in a branch you don't cover; ask the regional office to move them")
                 continue
             new, problems = self._normalise(raw)
+            if self.erased and self.erased.matches(membership_number=number, email=new.get("email"),
+                                                   mobile=new.get("mobile")):
+                work.rejected += 1  # the row's cells are not kept: they are the erased person's data
+                work.issues.append({"run_id": self.run.id, "line_no": line_no, "kind": _REJECTED, "field": None,
+                                    "reason": "this person's data was erased at their request: not imported",
+                                    "original": []})
+                continue
             if current is None and not number:
                 if not (new.get("email") or new.get("mobile")):
                     reason = "no membership number, and no valid email or mobile: nothing identifies this person"

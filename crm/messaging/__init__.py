@@ -8,4 +8,4 @@ bp = Blueprint("messaging", __name__)
 webhooks_bp = Blueprint("webhooks", __name__)
 public_bp = Blueprint("unsubscribe", __name__)
 
-from . import public, views, webhooks  # noqa: E402,F401
+from . import public, timeline, views, webhooks  # noqa: E402,F401

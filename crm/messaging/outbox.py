@@ -552,6 +552,7 @@ class SweepResult:
     restarted_sends: int = 0
     started_scheduled: int = 0
     finished_sends: int = 0
+    restarted_messages: int = 0
 
 
 def sweep(now: datetime | None = None) -> SweepResult:
@@ -595,6 +596,17 @@ def sweep(now: datetime | None = None) -> SweepResult:
             db.session.commit()
             enqueue_batches(send.id, ranges)
             result.restarted_sends += 1 if ranges else 0
+
+    # One-off messages still queued long after they were due (their job ran out of retries after
+    # repeated 429s, or was lost): try again. Texts wait while quiet hours hold them anyway.
+    quiet = quiet_until(now) is not None
+    waiting = select(Message.id).where(Message.send_id.is_(None), Message.state == S.QUEUED,
+                                       Message.queued_at < stale)
+    if quiet:
+        waiting = waiting.where((Message.channel != Channel.SMS) | (Message.purpose == Purpose.TEST))
+    for message_id in db.session.scalars(waiting.order_by(Message.id).limit(1000)).all():
+        get_queue().enqueue("jobs.messaging.send_message", message_id, retry=retry_policy())
+        result.restarted_messages += 1
     return result
 
 

@@ -164,3 +164,19 @@ def test_sweeper_marks_stranded_rows_unknown_and_never_resends(db, make, app):
     db.session.refresh(stranded)
     assert stranded.state is S.UNKNOWN and stranded.error_code == "worker_stopped"
     assert result.unknown == 1
+
+
+def test_sweeper_retries_a_one_off_left_queued(db, make, app, work_queue):
+    contact = make.contact()
+    make.consent(contact)
+    message = outbox.queue_message(channel=Channel.EMAIL, purpose=Purpose.REPLY, dedupe_key="late:1", body="hi",
+                                   contact=contact)
+    message.queued_at = datetime.now(UTC) - timedelta(hours=1)
+    db.session.commit()
+    from crm.queue import get_queue
+
+    get_queue().empty()  # the job was lost (e.g. its retries ran out after repeated 429s)
+    assert outbox.sweep().restarted_messages == 1
+    work_queue()
+    db.session.refresh(message)
+    assert message.state is S.DELIVERED
