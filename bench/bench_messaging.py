@@ -99,6 +99,9 @@ def _run(ctx: Context, rows: int, server, redis_url: str, idle_peak: int) -> lis
         results.append(Result(f"{label}: queue a send to {recipients:,} (× raw RQ enqueue_many, one job each)",
                               queue_seconds, raw_seconds, "s"))
 
+        # An open read transaction here would pin SQLite's WAL and slow every write the worker makes.
+        db.session.close()
+
         # (b) the log provider: Branchline's own cost per message. A worker's start-up (importing the
         # app, connecting) is measured on an empty queue and left out: it is paid once per process.
         startup = _work(db_url, redis_url, {"SMS_PROVIDER": "log"}, queue="bench-empty")
@@ -123,6 +126,7 @@ def _run(ctx: Context, rows: int, server, redis_url: str, idle_peak: int) -> lis
                           "PUBLIC_BASE_URL": "http://127.0.0.1:5000"}
             send2 = _new_send(lead_id, "Bench: Twilio fake")
             outbox.enqueue_batches(send2.id, outbox.prepare_send(send2))
+            db.session.close()
             wall = _work(db_url, redis_url, twilio_env) - startup
             provider_seconds = _provider_seconds(server)
             requests = len(fake.sends)

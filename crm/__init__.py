@@ -132,6 +132,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(act_bp, url_prefix="/act")
     app.register_blueprint(audit_bp, url_prefix="/admin/audit")
     app.register_blueprint(privacy_bp, url_prefix="/admin/privacy")
+    from .api import bp as api_bp
+    from .api import tokens_bp as api_tokens_bp
+
+    csrf.exempt(api_bp)  # bearer tokens only: a browser's cookies never authenticate an API call
+    app.register_blueprint(api_bp, url_prefix="/api")
+    app.register_blueprint(api_tokens_bp, url_prefix="/api/tokens")
+
     from .auth import gate
 
     gate.init_app(app)  # idle timeout, second factor and training, before every signed-in request

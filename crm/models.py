@@ -36,3 +36,4 @@ from .campaigns.models import (  # noqa: F401,E402
 )
 from .audit.models import AuditChainHead  # noqa: F401,E402
 from .privacy.models import Breach, ContactErasure, ErasedIdentity, PrivacySettings  # noqa: F401,E402
+from .api.models import ApiToken  # noqa: F401,E402

@@ -254,3 +254,13 @@ def breach(**kw):
     db.session.add(obj)
     db.session.flush()
     return obj
+
+
+# --- API ---------------------------------------------------------------------------------------
+
+def api_token(user_: User, name: str = "Integration", days: int = 90):
+    """A live API token for the user; returns (token row, secret). The secret exists only here."""
+    from crm.api.tokens import create_token
+
+    made = create_token(user_, name, days)
+    return made.token, made.secret

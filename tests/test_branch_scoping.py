@@ -44,6 +44,12 @@ def world(make, db, tmp_path):
     message = outbox_message(db, send, contact)
     # Data protection: the breach log is region-wide and needs MANAGE_PRIVACY (officers and callers lack it).
     breach = make.breach()
+    # API: a token of the other branch's caller (its revoke button is the owner's only), a tag on the
+    # other branch's contact, and a letter that contact wrote.
+    token, _ = make.api_token(other_user)
+    tag = make.tag()
+    contact.tags.append(tag)
+    letter = sent_letter(db, campaign, contact)
     db.session.commit()
     ids = {
         "contact_id": contact.id,
@@ -63,6 +69,11 @@ def world(make, db, tmp_path):
         "campaign_id": campaign.id,
         "slug": campaign.slug,
         "breach_id": breach.id,
+        "token_id": token.id,
+        "person_id": contact.id,
+        "tag_id": tag.id,
+        "item_id": entry.id,
+        "outreach_id": letter.id,
     }
     return {"ids": ids, "officer": officer, "caller": caller, "admin": admin}
 
@@ -75,6 +86,22 @@ def outbox_message(db, send, contact):
     db.session.add(message)
     db.session.flush()
     return message
+
+
+def sent_letter(db, campaign, contact):
+    from crm.campaigns.models import Letter, LetterState, Submission, TargetKind
+    from crm.database import utcnow
+
+    submission = Submission(campaign_id=campaign.id, first_name=contact.first_name, last_name=contact.last_name,
+                            email=contact.email, postcode="L1 8JQ", contact_id=contact.id, confirmed_at=utcnow())
+    db.session.add(submission)
+    db.session.flush()
+    letter = Letter(submission_id=submission.id, campaign_id=campaign.id, target_kind=TargetKind.MP, target_key="mp:1",
+                    target_name="An MP", target_email="mp@example.org", state=LetterState.QUEUED, sent_key="walk",
+                    sent_at=utcnow(), contact_id=contact.id, branch_id=contact.branch_id)
+    db.session.add(letter)
+    db.session.flush()
+    return letter
 
 
 def _page(response) -> str:
@@ -91,6 +118,8 @@ def id_routes(app):
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static" or not rule.arguments or rule.endpoint in SIGNED_TOKEN_ENDPOINTS:
             continue
+        if rule.endpoint.startswith("api."):
+            continue  # cookies never authenticate the JSON API: walked with bearer tokens below
         yield rule
 
 
@@ -131,3 +160,46 @@ def test_the_ids_used_are_real_objects_an_admin_can_open(app, world):
         if "GET" in rule.methods:
             url = _url(rule, world["ids"])
             assert client.get(url).status_code != 404, f"admin could not open {url}: the walk above proves nothing"
+
+
+# --- The JSON API: the same walk with each user's bearer token -----------------------------------
+
+# Tags are region-wide names, not branch data: a route whose only id is a tag has nothing to hide.
+API_SHARED_IDS = frozenset({"tag_id"})
+
+
+def api_id_routes(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("api.") and rule.arguments and not rule.arguments <= API_SHARED_IDS:
+            yield rule
+
+
+def _api_client(app, make, db, user):
+    _, secret = make.api_token(user)
+    db.session.commit()
+    client = app.test_client(use_cookies=False)
+    return client, {"Authorization": f"Bearer {secret}"}
+
+
+@pytest.mark.parametrize("role", ["officer", "caller"])
+def test_other_branch_objects_are_404_on_every_api_route(app, world, make, db, role):
+    client, headers = _api_client(app, make, db, world[role])
+    checked = 0
+    for rule in api_id_routes(app):
+        for method in sorted(rule.methods & set(METHODS)):
+            url = _url(rule, world["ids"])
+            body = {} if method in ("POST", "PUT", "PATCH") else None
+            response = client.open(url, method=method, headers=headers, json=body)
+            assert response.status_code == 404, f"{role} {method} {url} answered {response.status_code}"
+            missing = client.open(_url(rule, world["ids"], MISSING_ID), method=method, headers=headers, json=body)
+            assert response.get_data() == missing.get_data(), f"{method} {url}: 404 differs from a missing id's"
+            checked += 1
+    assert checked
+
+
+def test_the_api_ids_used_are_real_objects_an_admin_can_open(app, world, make, db):
+    client, headers = _api_client(app, make, db, world["admin"])
+    for rule in api_id_routes(app):
+        if "GET" in rule.methods:
+            url = _url(rule, world["ids"])
+            assert client.get(url, headers=headers).status_code != 404, f"admin could not open {url}"
