@@ -3,7 +3,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from wtforms import SelectChoice
+from wtforms import SelectChoice, SelectMultipleField
+from wtforms.widgets import CheckboxInput, ListWidget
+
+
+def int_or_none(value) -> int | None:
+    """A form value as an int, or None when it is blank or not a number (a SelectField coerce)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several choices as checkboxes (each area's _helpers.html renders them as a fieldset); ids by default."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("coerce", int)
+        kwargs.setdefault("invalid_choice_message", "Choose from the list.")
+        super().__init__(*args, **kwargs)
 
 
 def choices(pairs: Iterable[tuple[str, str]], blank: str | None = None) -> list[SelectChoice]:

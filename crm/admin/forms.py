@@ -9,37 +9,16 @@ from wtforms import (
     PasswordField,
     SearchField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..auth.passwords import MIN_PASSWORD_LENGTH, password_problem
 from ..auth.roles import Role
-from ..formtools import choices, enum_choices
+from ..formtools import CheckboxesField, choices, enum_choices, int_or_none
 from ..vocabulary import EmployerKind
 from . import service
-
-
-def _int_or_none(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-class CheckboxesField(SelectMultipleField):
-    """Several choices as checkboxes (templates/admin/_helpers.html renders them as a fieldset)."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("coerce", int)
-        kwargs.setdefault("invalid_choice_message", "Choose from the list.")
-        super().__init__(*args, **kwargs)
 
 
 class WholeNumberField(IntegerField):
@@ -80,7 +59,7 @@ def _chosen(message: str):
     """A select must be one of its real choices, not the blank prompt."""
 
     def validator(form, field):
-        allowed = {_int_or_none(choice.value) for choice in field.choices}
+        allowed = {int_or_none(choice.value) for choice in field.choices}
         if field.data is None or field.data not in allowed:
             raise ValidationError(message)
 
@@ -104,7 +83,7 @@ class BranchFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET filter: nothing changes
 
-    service_group = SelectField("Service group", coerce=_int_or_none, validate_choice=False)
+    service_group = SelectField("Service group", coerce=int_or_none, validate_choice=False)
 
     def set_choices(self, groups) -> None:
         self.service_group.choices = choices(((str(g.id), g.name) for g in groups), blank="All service groups")
@@ -116,7 +95,7 @@ class BranchForm(FlaskForm):
                        description="Letters, numbers and hyphens, like NW-0123. Stored in capitals.")
     name = StringField("Name", validators=[DataRequired("Enter the branch name."),
                                            Length(max=160, message="Use 160 characters or fewer.")])
-    service_group = SelectField("Service group", coerce=_int_or_none, validate_choice=False,
+    service_group = SelectField("Service group", coerce=int_or_none, validate_choice=False,
                                 validators=[_chosen("Choose the branch's service group.")])
     employers = CheckboxesField("Employers covered",
                                 description="The employers whose staff this branch organises.")

@@ -14,7 +14,6 @@ from wtforms import (
     IntegerField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -26,9 +25,8 @@ from wtforms.validators import (
     Optional,
     ValidationError,
 )
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..formtools import choices, enum_choices
+from ..formtools import CheckboxesField, choices, enum_choices
 from . import scripts
 from .models import CallListKind, DoneRule
 
@@ -59,18 +57,6 @@ def script_error(source: str) -> str | None:
         return (f"The script uses {names}, which {'is not a merge field' if len(unknown) == 1 else 'are not merge fields'}. "
                 "Use only the merge fields listed below the script.")
     return None
-
-
-class CheckboxesField(SelectMultipleField):
-    """Several choices as checkboxes (templates/calls/manage/_helpers.html renders them as a fieldset)."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("coerce", int)
-        kwargs.setdefault("invalid_choice_message", "Choose from the list.")
-        super().__init__(*args, **kwargs)
 
 
 class WholeNumberField(IntegerField):

@@ -12,35 +12,14 @@ from wtforms import (
     IntegerField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..formtools import choices, enum_choices
+from ..formtools import CheckboxesField, choices, enum_choices, int_or_none
 from .models import CampaignStatus
 from .service import MAX_CUSTOM_TARGETS
-
-
-def _int_or_none(value):
-    if value in (None, ""):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-class CheckboxesField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("coerce", int)
-        kwargs.setdefault("invalid_choice_message", "Choose from the list.")
-        super().__init__(*args, **kwargs)
 
 
 class CustomTargetForm(Form):
@@ -60,9 +39,9 @@ class CampaignForm(FlaskForm):
     status = RadioField("Status", choices=enum_choices(CampaignStatus), default=CampaignStatus.DRAFT.value)
     opens_on = DateField("Opens on", validators=[Optional()], description="Leave empty to open as soon as it is published.")
     closes_on = DateField("Closes on", validators=[Optional()], description="Leave empty to keep it open.")
-    branch_id = SelectField("Branch that runs it", coerce=_int_or_none, validate_choice=False,
+    branch_id = SelectField("Branch that runs it", coerce=int_or_none, validate_choice=False,
                             description="New supporters who write letters are added to this branch.")
-    service_group_id = SelectField("Service group", coerce=_int_or_none, validate_choice=False)
+    service_group_id = SelectField("Service group", coerce=int_or_none, validate_choice=False)
     target_mp = BooleanField("The member's MP (found from their postcode)")
     target_employer = BooleanField("The chief executive of the member's employer")
     employer_ids = CheckboxesField("Employers members can choose", validate_choice=False)

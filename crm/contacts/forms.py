@@ -10,14 +10,12 @@ from wtforms import (
     RadioField,
     SearchField,
     SelectField,
-    SelectMultipleField,
     StringField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..formtools import choices, enum_choices
+from ..formtools import CheckboxesField, choices, enum_choices, int_or_none
 from ..vocabulary import (
     ActivistRoleKind,
     Channel,
@@ -83,20 +81,6 @@ class ExportForm(FlaskForm):
                         default="csv", validators=[InputRequired("Choose CSV or Excel.")])
 
 
-class CheckboxesField(SelectMultipleField):
-    """Several choices as checkboxes (rendered by templates/contacts/_helpers.html)."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
-def _int_or_none(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _enum_or_none(enum_cls):
     def coerce(value):
         if isinstance(value, enum_cls):
@@ -133,9 +117,9 @@ class ContactEditForm(FlaskForm):
     mobile = StringField("Mobile", description="A UK mobile, like 07911 123456",
                          render_kw={"type": "tel", "autocomplete": "off"})
     postcode = StringField("Postcode", render_kw={"autocomplete": "off", "class": "input-short"})
-    employer_id = SelectField("Employer", coerce=_int_or_none, validate_choice=True,
+    employer_id = SelectField("Employer", coerce=int_or_none, validate_choice=True,
                               invalid_choice_message="Choose an employer of this member's branch.")
-    workplace_id = SelectField("Workplace", coerce=_int_or_none, validate_choice=True,
+    workplace_id = SelectField("Workplace", coerce=int_or_none, validate_choice=True,
                                invalid_choice_message="Choose a workplace from the list.",
                                description="Sites are listed under their employer")
     job_title = StringField("Job title", validators=[Length(max=160, message="Use 160 characters or fewer.")])

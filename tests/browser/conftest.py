@@ -12,7 +12,9 @@ from werkzeug.serving import make_server
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
+        "--disable-sync", "--no-first-run", "--disable-quic",
+        # Containers often have a tiny /dev/shm, where Chromium's renderers otherwise crash.
+        "--disable-dev-shm-usage"]
 
 
 @pytest.fixture(scope="session")
@@ -35,7 +37,8 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        # A generous launch timeout: on a busy CI machine Chromium can take more than the default 30 s.
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS, timeout=120_000)
         yield browser
         browser.close()
 
