@@ -3,9 +3,6 @@ from __future__ import annotations
 
 import pytest
 
-# The browser fixtures, for tests/api/test_tokens_browser.py (real Chromium on the tokens page).
-from tests.browser.conftest import browser, live_server, page, phone  # noqa: F401
-
 
 class ApiClient:
     """Calls the API with a bearer token, as an integration would (no session cookie)."""

@@ -7,7 +7,7 @@ import urllib.request
 import pytest
 
 from crm.auth.roles import Role
-from tests.browser.conftest import shoot
+from .conftest import shoot
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
