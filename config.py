@@ -99,3 +99,7 @@ ACT_EMAIL_RATE_LIMIT = os.environ.get("ACT_EMAIL_RATE_LIMIT") or "6 per hour"
 # for this many days (after that the user sees only the renewal page).
 IDLE_TIMEOUT_SECONDS = int(os.environ.get("IDLE_TIMEOUT_SECONDS") or 30 * 60)
 TRAINING_VALID_DAYS = int(os.environ.get("TRAINING_VALID_DAYS") or 365)
+
+# Reports: the dashboard's summary tables are recounted by a worker this often (and after each
+# import, and when a page finds them more than five minutes old).
+REPORTS_REFRESH_SECONDS = int(os.environ.get("REPORTS_REFRESH_SECONDS") or 900)

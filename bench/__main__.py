@@ -63,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"size of the demo region (default {DEFAULT_MEMBERS:,})")
     parser.add_argument("--rows", type=int, default=None,
                         help="rows of the generated export for the import benchmark (default 1,000,000); "
-                             "contacts for the calls benchmark (default 1,000,000); rows of the generated "
+                             "contacts for the calls benchmark (default 1,000,000); contacts for the reports benchmark, "
+                             "with 5 actions each (default 1,000,000); rows of the generated "
                              "postcode directory for the lookup benchmark (default 2,700,000)")
     parser.add_argument("--seconds", type=float, default=None,
                         help="length of each timed load phase, for the benchmarks that have one (calls: default 60; act: default 30)")

@@ -132,6 +132,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(act_bp, url_prefix="/act")
     app.register_blueprint(audit_bp, url_prefix="/admin/audit")
     app.register_blueprint(privacy_bp, url_prefix="/admin/privacy")
+    from .reports import bp as reports_bp
+
+    app.register_blueprint(reports_bp, url_prefix="/reports")
     from .api import bp as api_bp
     from .api import tokens_bp as api_tokens_bp
 

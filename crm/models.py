@@ -36,4 +36,19 @@ from .campaigns.models import (  # noqa: F401,E402
 )
 from .audit.models import AuditChainHead  # noqa: F401,E402
 from .privacy.models import Breach, ContactErasure, ErasedIdentity, PrivacySettings  # noqa: F401,E402
+from .reports.models import (  # noqa: F401,E402
+    ActionPlanNote,
+    ActivityDay,
+    CallDay,
+    CallerDay,
+    GroupCell,
+    MemberCell,
+    ParticipantCell,
+    ParticipantDay,
+    PeriodCell,
+    ReportTargets,
+    RoleHolder,
+    SummaryState,
+    WeekCell,
+)
 from .api.models import ApiToken  # noqa: F401,E402

@@ -19,6 +19,7 @@ NAVIGATION = [
     ("Campaigns", "campaigns.index", Permission.MANAGE_CAMPAIGNS),
     ("Messages", "messaging.index", (Permission.SEND_MESSAGES, Permission.ANSWER_REPLIES)),
     ("Imports", "imports.index", Permission.EDIT_CONTACTS),
+    ("Reports", "reports.dashboard", Permission.VIEW_REPORTS),
     ("Admin", "admin.index", Permission.MANAGE_REGION),
     ("Data protection", "privacy.index", Permission.MANAGE_PRIVACY),
 ]

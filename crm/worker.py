@@ -38,8 +38,10 @@ def run_worker(app: Flask, queue_names: list[str], burst: bool = False) -> bool:
     if not burst:
         from .messaging.outbox import schedule_sweep
         from .privacy.schedule import schedule_retention
+        from .reports.summaries import schedule_refresh
 
         with app.app_context():
             schedule_sweep()
             schedule_retention()  # nightly retention (dry runs are `crm retention`)
+            schedule_refresh()  # the dashboard's summary tables, every REPORTS_REFRESH_SECONDS
     return worker.work(burst=burst, with_scheduler=True)

@@ -264,3 +264,49 @@ def api_token(user_: User, name: str = "Integration", days: int = 90):
 
     made = create_token(user_, name, days)
     return made.token, made.secret
+
+
+# --- Reports ---------------------------------------------------------------------------------
+
+
+def sent_letter(campaign_, contact_, sent_at, target_kind=None, **kw):
+    """A letter a contact sent in a campaign (with its submission), as the campaigns area records it."""
+    from crm.campaigns.models import Letter, LetterState, Submission, TargetKind
+
+    n = _n()
+    kind = target_kind or TargetKind.MP
+    submission = Submission(campaign_id=campaign_.id, first_name=contact_.first_name, last_name=contact_.last_name,
+                            email=contact_.email or f"writer{n}@example.org", postcode=contact_.postcode or "L1 8JQ",
+                            contact_id=contact_.id, submitted_at=sent_at, confirmed_at=sent_at)
+    db.session.add(submission)
+    db.session.flush()
+    values = dict(submission_id=submission.id, campaign_id=campaign_.id, target_kind=kind,
+                  target_key=f"{kind.value}:{n}", target_name=f"Target {n}", target_email=f"target{n}@example.org",
+                  state=LetterState.QUEUED, sent_key=f"sent:{n}", sent_at=sent_at, contact_id=contact_.id,
+                  branch_id=contact_.branch_id, employer_id=contact_.employer_id)
+    values.update(kw)
+    obj = Letter(**values)
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def import_change(run, contact_, kind):
+    """A joiner, leaver or change an import found for a contact."""
+    from crm.imports.models import ImportChange
+
+    obj = ImportChange(run_id=run.id, contact_id=contact_.id, branch_id=contact_.branch_id, kind=kind)
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def call_attempt(entry, user_, outcome, at, **kw):
+    """One call made on a call-list entry."""
+    from crm.calls.models import CallAttempt
+
+    obj = CallAttempt(entry_id=entry.id, list_id=entry.list_id, contact_id=entry.contact_id,
+                      user_id=user_.id if user_ else None, outcome=outcome, at=at, **kw)
+    db.session.add(obj)
+    db.session.flush()
+    return obj
