@@ -46,6 +46,7 @@ NOT_PERSONAL: dict[str, frozenset[str]] = {
     "inbound_message": frozenset({"provider", "provider_id", "channel", "to_address", "kind"}),
     "message": frozenset({"dedupe_key", "channel", "purpose", "state", "provider", "provider_id", "error_code"}),
     "suppression": frozenset({"channel", "reason"}),
+    "report_role_holder": frozenset({"role", "employer_kind"}),
 }
 
 # Rows deleted outright on erasure: they exist only to describe the person (tags, self-identified
@@ -77,6 +78,8 @@ TITLES = {
     "inbound_message": "Messages they sent us",
     "message": "Messages sent to them, with their status",
     "suppression": "Addresses blocked from messaging",
+    "report_participant_day": "Campaign actions counted in reports",
+    "report_role_holder": "Activist roles counted in reports (a snapshot)",
 }
 
 

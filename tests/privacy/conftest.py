@@ -61,6 +61,14 @@ def populate(db, make, contact, marker: str, *, send, call_list, run, campaign) 
                                                    campaign_id=campaign.id, contact_id=contact.id,
                                                    branch_id=contact.branch_id, actions=1))
         filled.add("report_participant_day")
+    holders = db.metadata.tables.get("report_role_holder")
+    if holders is not None:
+        from datetime import date
+
+        db.session.execute(holders.insert().values(contact_id=contact.id, role="steward", branch_id=contact.branch_id,
+                                                   employer_kind="nhs_trust", is_member=True,
+                                                   started_on=date.today() - timedelta(days=30)))
+        filled.add("report_role_holder")
     return filled
 
 
