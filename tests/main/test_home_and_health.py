@@ -31,6 +31,23 @@ def test_home_for_an_admin_offers_admin(client, make, db, login_as):
     assert "Open admin" in client.get("/").get_data(as_text=True)
 
 
+def test_home_offers_each_role_its_own_work(client, make, db, login_as):
+    offers = {"Open campaigns", "Open messages", "Open replies", "Open reports", "Open data protection",
+              "Import members", "Start calling"}
+    expected = {
+        Role.CAMPAIGN_LEAD: {"Open campaigns", "Open messages", "Open reports"},
+        Role.BRANCH_OFFICER: {"Open replies", "Open reports", "Import members", "Start calling"},
+        Role.CALLER: {"Start calling"},
+    }
+    branch = make.branch()
+    users = {role: make.user(role, branches=[branch]) for role in expected}
+    db.session.commit()
+    for role, wanted in expected.items():
+        login_as(users[role])
+        page = client.get("/").get_data(as_text=True)
+        assert {offer for offer in offers if offer in page} == wanted, role
+
+
 def test_healthz_reports_database_and_queue(client):
     response = client.get("/healthz")
     assert response.status_code == 200
