@@ -70,6 +70,11 @@ def serve(app: Flask, host: str | None, port: int | None, demo_members: int | No
 
         get_queue().enqueue("jobs.system.record_heartbeat")
     _print_banner(web_app, host, port)
+
+    def _stop(signum, frame):
+        raise KeyboardInterrupt  # `kill` or a service manager's stop: clean up as Ctrl-C does
+
+    signal.signal(signal.SIGTERM, _stop)
     try:
         from werkzeug.serving import run_simple
 

@@ -24,7 +24,8 @@ def _get_json(url: str) -> dict:
         return json.loads(response.read())
 
 
-def test_serve_starts_everything_and_ctrl_c_stops_it_all(tmp_path):
+@pytest.mark.parametrize("stop", ["ctrl-c", "sigterm"])
+def test_serve_starts_everything_and_stopping_it_stops_it_all(tmp_path, stop):
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env.update(INSTANCE_PATH=str(tmp_path), PORT=str(port))
@@ -51,7 +52,10 @@ def test_serve_starts_everything_and_ctrl_c_stops_it_all(tmp_path):
         assert "admin@demo.branchline.example" in output and "branchline-demo" in output
         assert (tmp_path / "branchline.db").exists()
     finally:
-        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
+        if stop == "ctrl-c":
+            os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in the terminal does: the whole group
+        else:
+            proc.send_signal(signal.SIGTERM)  # `kill PID` or a service manager: the serve process alone
         proc.wait(timeout=60)
         log.close()
     # Nothing left behind: no worker, no redis-server of ours.
