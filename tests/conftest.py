@@ -85,6 +85,9 @@ def app(database_url, redis_url, tmp_path_factory):
         "WTF_CSRF_ENABLED": False,  # tests/auth/test_security.py switches it on to prove it works
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": None,
+        # Quiet hours follow the wall clock: off by default so a test run at night behaves like one
+        # by day; the tests about quiet hours set them explicitly.
+        "SMS_QUIET_HOURS": "",
     })
     app.test_client_class = IsolatedClient
     with app.app_context():
