@@ -14,7 +14,7 @@ from ..database import insert_ignoring_duplicates, utcnow
 from ..extensions import db
 from ..imports.models import ChangeKind, ImportChange, ImportRun
 from ..region.models import Branch
-from ..scoping import branch_condition
+from ..scoping import branch_condition, note_probe
 from ..vocabulary import PaymentMethod
 from . import scripts
 from .claims import callable_contact, eligible_condition
@@ -57,6 +57,7 @@ def get_list_or_404(user: User, list_id: int) -> CallList:
 
     found = db.session.execute(lists_stmt(user).where(CallList.id == list_id)).scalar_one_or_none()
     if found is None:
+        note_probe(CallList, list_id, user)
         abort(404)
     return found
 

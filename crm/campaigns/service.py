@@ -13,7 +13,7 @@ from ..auth.models import User
 from ..extensions import db
 from ..normalise import FieldError, normalise_email
 from ..region.models import Branch, Employer
-from ..scoping import branch_condition, covers_branch
+from ..scoping import branch_condition, covers_branch, note_probe
 from . import letters
 from .models import Campaign, CampaignStatus, CampaignTarget, LetterTemplate, TargetKind
 
@@ -89,6 +89,7 @@ def get_campaign_or_404(user: User, campaign_id: int) -> Campaign:
     """One campaign the user may manage, else 404 (another branch's looks like a missing one)."""
     campaign = db.session.execute(campaigns_stmt(user).where(Campaign.id == campaign_id)).scalar_one_or_none()
     if campaign is None:
+        note_probe(Campaign, campaign_id, user)
         abort(404)
     return campaign
 

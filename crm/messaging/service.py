@@ -22,7 +22,7 @@ from ..contacts.models import Consent, Contact
 from ..database import utcnow
 from ..extensions import db
 from ..region.models import Branch, Employer, Workplace
-from ..scoping import branch_condition
+from ..scoping import branch_condition, note_probe
 from ..vocabulary import Channel, ConsentStatus
 from . import audiences, outbox, rendering
 from .models import (
@@ -725,6 +725,7 @@ def get_reply_or_404(user: User, reply_id: int) -> InboundMessage:
     """A reply the user may see (their branches'), else 404 exactly like a missing id."""
     found = db.session.scalar(replies_stmt(user).where(InboundMessage.id == reply_id))
     if found is None:
+        note_probe(InboundMessage, reply_id, user)
         abort(404)
     return found
 

@@ -175,6 +175,24 @@ def test_probing_another_branchs_contact_is_audited_but_looks_missing(client, lo
     assert audit.verify_chain().ok
 
 
+def test_probing_another_branchs_call_list_or_reply_is_audited_but_looks_missing(client, login_as, make, db):
+    home, other = make.branch(), make.branch()
+    their_list = make.call_list([other])
+    their_reply = make.inbound_message(make.contact(other))
+    officer = make.user(Role.BRANCH_OFFICER, branches=[home])
+    db.session.commit()
+    login_as(officer)
+    for probed_url, missing_url in ((f"/calls/lists/{their_list.id}", "/calls/lists/987654"),
+                                    (f"/messages/replies/{their_reply.id}", "/messages/replies/987654")):
+        probed, missing = client.get(probed_url), client.get(missing_url)
+        assert probed.status_code == missing.status_code == 404
+        assert probed.get_data() == missing.get_data()
+    rows = db.session.execute(select(AuditEvent).where(AuditEvent.action == "authz.denied")
+                              .order_by(AuditEvent.id)).scalars().all()
+    assert [(e.user_id, e.object_type, e.object_id) for e in rows] == [
+        (officer.id, "call_list", their_list.id), (officer.id, "inbound_message", their_reply.id)]
+
+
 def test_viewing_a_contact_and_signing_in_are_audited(client, login_as, make, db):
     from ..factories import PASSWORD
 
