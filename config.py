@@ -103,3 +103,5 @@ TRAINING_VALID_DAYS = int(os.environ.get("TRAINING_VALID_DAYS") or 365)
 # Reports: the dashboard's summary tables are recounted by a worker this often (and after each
 # import, and when a page finds them more than five minutes old).
 REPORTS_REFRESH_SECONDS = int(os.environ.get("REPORTS_REFRESH_SECONDS") or 900)
+# A dashboard period not counted before waits this long for a worker before the page counts it itself.
+REPORTS_PERIOD_WAIT_SECONDS = int(os.environ.get("REPORTS_PERIOD_WAIT_SECONDS") or 30)

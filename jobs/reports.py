@@ -1,4 +1,6 @@
 """Reports jobs: keep the dashboard's summary tables current."""
+from datetime import date
+
 from crm.extensions import db
 from crm.reports import summaries
 
@@ -16,3 +18,9 @@ def refresh_summaries_on_timer() -> int:
         return refresh_summaries()
     finally:
         summaries.schedule_refresh()
+
+
+def count_period(start: str, end: str) -> None:
+    """Count a period someone chose on the dashboard (ISO dates only: nothing about a member)."""
+    summaries.count_period(date.fromisoformat(start), date.fromisoformat(end))
+    db.session.commit()

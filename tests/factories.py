@@ -72,7 +72,7 @@ def consent(contact_: Contact, channel: Channel = Channel.SMS, status: ConsentSt
 
 
 def activist_role(contact_: Contact, role: ActivistRoleKind = ActivistRoleKind.STEWARD, **kw) -> ActivistRole:
-    obj = ActivistRole(contact=contact_, role=role, branch_id=contact_.branch_id,
+    obj = ActivistRole(contact=contact_, role=role, branch_id=kw.pop("branch_id", contact_.branch_id),
                        started_on=kw.pop("started_on", date(2025, 4, 1)), **kw)
     db.session.add(obj)
     db.session.flush()

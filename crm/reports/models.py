@@ -222,4 +222,26 @@ class SummaryState(db.Model):
     full_recount_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The whole periods the cells hold, as [["2026-01-01", "2026-11-23"], …].
     counted_periods: Mapped[list | None] = mapped_column(db.JSON)
+    # Periods someone chose on the dashboard, counted on request and kept current while recently used:
+    # [["2026-03-01", "2026-06-30", "2026-12-07T13:20:00+00:00"], …] (start, end, last asked for).
+    custom_periods: Mapped[list | None] = mapped_column(db.JSON)
     last_duration_ms: Mapped[int | None] = mapped_column(Integer)
+
+
+class ActivistCell(db.Model):
+    """Activist figures on the days the dashboard asks about (the baseline date and today), per branch,
+    counted at each refresh from the role-holder snapshot so the page never counts distinct holders:
+    kind "role" (key: role; holders by employer kind), "rep" (members holding any role, by workplace),
+    "group" (key: self-identified group of those reps) and "day" (a marker: this day was counted).
+    A person counts once per branch they hold a role in."""
+
+    __tablename__ = "report_activist_cell"
+    __table_args__ = (Index("ix_report_activist_cell_day", "day", "kind", "branch_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(8))
+    key: Mapped[str | None] = mapped_column(String(32))
+    branch_id: Mapped[int | None] = mapped_column(Integer)
+    employer_kind: Mapped[str | None] = mapped_column(String(32))
+    workplace_id: Mapped[int | None] = mapped_column(Integer)
+    n: Mapped[int] = mapped_column(Integer, default=0)

@@ -23,8 +23,9 @@ from ..imports.models import ChangeKind, ImportChange, ImportRun, ImportStatus
 from ..region.models import Branch, Employer, ServiceGroup, Workplace, branch_employer
 from ..scoping import branch_condition, visible_branches_stmt
 from ..vocabulary import ActivistRoleKind, ContactStatus, EmployerKind, SelfOrganisedGroup
-from .summaries import CALL_FIGURES, CALLER_FIGURES, counted_whole
+from .summaries import CALL_FIGURES, CALLER_FIGURES, counted_activist_day, counted_whole
 from .models import (
+    ActivistCell,
     ActivityDay,
     CallDay,
     CallerDay,
@@ -538,16 +539,74 @@ def _active_on(day: date, r=ActivistRole):
     return and_(r.started_on <= day, or_(r.ended_on.is_(None), r.ended_on > day))
 
 
+def _from_cells(scope: Scope, day: date) -> bool:
+    """True when the activist cells can answer for this day and place (they hold branches, not employers
+    or workplaces, and only the days a refresh counted)."""
+    if scope.employer_id or scope.workplace_id:
+        return False
+    key = ("activist_day", day)
+    if key not in scope.cache:
+        scope.cache[key] = counted_activist_day(day)
+    return scope.cache[key]
+
+
+def _cells(scope: Scope, day: date, kind: str) -> list:
+    a = ActivistCell
+    return [a.day == day, a.kind == kind, *_place(scope, a.branch_id)]
+
+
 def role_counts(scope: Scope, day: date, employer_kind: EmployerKind | None = None
                 ) -> dict[tuple[int, ActivistRoleKind], int]:
-    """People holding each role on a day, per branch (a person counts once per role)."""
-    r = RoleHolder
-    stmt = (select(r.branch_id, r.role, func.count(distinct(r.contact_id)))
-            .where(_active_on(day, r), *_place(scope, r.branch_id, r.employer_id, r.workplace_id))
-            .group_by(r.branch_id, r.role))
-    if employer_kind:
-        stmt = stmt.where(r.employer_kind == employer_kind.value)
+    """People holding each role on a day, per branch (a person counts once per role in each branch)."""
+    if _from_cells(scope, day):
+        a = ActivistCell
+        stmt = select(a.branch_id, a.key, func.sum(a.n)).where(*_cells(scope, day, "role")).group_by(a.branch_id, a.key)
+        if employer_kind:
+            stmt = stmt.where(a.employer_kind == employer_kind.value)
+    else:
+        r = RoleHolder
+        stmt = (select(r.branch_id, r.role, func.count(distinct(r.contact_id)))
+                .where(_active_on(day, r), *_place(scope, r.branch_id, r.employer_id, r.workplace_id))
+                .group_by(r.branch_id, r.role))
+        if employer_kind:
+            stmt = stmt.where(r.employer_kind == employer_kind.value)
     return {(b, ActivistRoleKind(role)): int(n) for b, role, n in db.session.execute(stmt)}
+
+
+def _sum_rows(rows) -> dict:
+    """{key: total} from (key, count) rows, adding up the rows of each key (one per branch)."""
+    out: dict = defaultdict(int)
+    for key, n in rows:
+        out[key] += int(n or 0)
+    return dict(out)
+
+
+def _reps_by(scope: Scope, day: date, by: str) -> dict:
+    """Members holding any role on the day, per workplace (`by="workplace"`) or self-identified group
+    (`by="group"`); a person counts once in each branch they hold a role in."""
+    key = ("reps_by", day, by)
+    if key not in scope.cache:
+        scope.cache[key] = _count_reps_by(scope, day, by)
+    return scope.cache[key]
+
+
+def _count_reps_by(scope: Scope, day: date, by: str) -> dict:
+    if _from_cells(scope, day):
+        a = ActivistCell
+        column = a.workplace_id if by == "workplace" else a.key
+        return _sum_rows(db.session.execute(select(column, a.n).where(*_cells(scope, day, "rep" if by == "workplace"
+                                                                               else "group"))))
+    r = RoleHolder
+    where = [_active_on(day, r), r.is_member.is_(True), *_place(scope, r.branch_id, r.employer_id, r.workplace_id)]
+    if by == "workplace":
+        stmt = select(r.workplace_id, func.count(distinct(r.contact_id))).where(*where).group_by(r.branch_id,
+                                                                                                   r.workplace_id)
+    else:
+        s = ContactSelfOrganisedGroup
+        # From the role holders (a few percent of members) into contact_sog's primary key.
+        stmt = (select(s.group, func.count(distinct(r.contact_id))).select_from(r).join(s, s.contact_id == r.contact_id)
+                .where(*where).group_by(s.group, r.branch_id))
+    return _sum_rows(db.session.execute(stmt))
 
 
 @dataclass
@@ -654,16 +713,12 @@ def activists(scope: Scope, targets: ReportTargets) -> Activists:
 
 def reps_by_workplace(scope: Scope, day: date, limit: int = 15) -> list[RepsAtWorkplace]:
     """Workplaces with the fewest reps per 100 members (where the gaps are), biggest first on ties."""
-    m, r = MemberCell, RoleHolder
+    m = MemberCell
     members = {w: int(n) for w, n in db.session.execute(
         select(m.workplace_id, func.sum(m.members))
         .where(m.workplace_id.is_not(None), *_place(scope, m.branch_id, m.employer_id, m.workplace_id))
         .group_by(m.workplace_id)) if n}
-    reps = dict(db.session.execute(
-        select(r.workplace_id, func.count(distinct(r.contact_id)))
-        .where(_active_on(day, r), r.workplace_id.is_not(None), r.is_member.is_(True),
-               *_place(scope, r.branch_id, r.employer_id, r.workplace_id))
-        .group_by(r.workplace_id)).all())
+    reps = _reps_by(scope, day, "workplace")
     # A few thousand workplaces at most: ranked here rather than by a join of two grouped subqueries.
     names = {}
     ranked = sorted(members, key=lambda w: (reps.get(w, 0) / members[w], -members[w], w))[:limit * 2]
@@ -680,21 +735,16 @@ def diversity_rows(scope: Scope, day: date) -> tuple[list[DiversityRow], int, in
     """Self-identified groups among members and among reps (counts under 5 are suppressed when shown).
 
     Members come from the member snapshots, reps (members holding any role on the day) from the
-    role-holder snapshot."""
+    activist cells or the role-holder snapshot."""
     m, g = MemberCell, GroupCell
     members_total = db.session.execute(select(func.sum(m.members)).where(
         *_place(scope, m.branch_id, m.employer_id, m.workplace_id))).scalar_one()
     members = dict(db.session.execute(select(g.group, func.sum(g.members)).where(
         *_place(scope, g.branch_id, g.employer_id, g.workplace_id)).group_by(g.group)).all())
-    r = RoleHolder
-    rep_where = [_active_on(day, r), r.is_member.is_(True), *_place(scope, r.branch_id, r.employer_id, r.workplace_id)]
-    reps_total = db.session.execute(select(func.count(distinct(r.contact_id))).where(*rep_where)).scalar_one()
-    s = ContactSelfOrganisedGroup
-    # From the role holders (a few percent of members) into contact_sog's primary key.
-    rep_groups = dict(db.session.execute(
-        select(s.group, func.count(distinct(r.contact_id))).select_from(r).join(s, s.contact_id == r.contact_id)
-        .where(*rep_where).group_by(s.group)).all())
-    out = [DiversityRow(grp.label, int(members.get(grp.value, 0) or 0), int(rep_groups.get(grp, 0) or 0),
+    reps_total = sum(_reps_by(scope, day, "workplace").values())
+    # The live count gives SelfOrganisedGroup members, the cells their stored values.
+    rep_groups = {getattr(k, "value", k): n for k, n in _reps_by(scope, day, "group").items()}
+    out = [DiversityRow(grp.label, int(members.get(grp.value, 0) or 0), int(rep_groups.get(grp.value, 0) or 0),
                         int(members_total or 0), int(reps_total or 0)) for grp in SelfOrganisedGroup]
     return out, int(members_total or 0), int(reps_total or 0)
 

@@ -35,6 +35,7 @@ from ..imports.models import ChangeKind, ImportChange, ImportRun, ImportStatus
 from ..messaging.models import InboundKind, InboundMessage
 from ..vocabulary import ContactStatus
 from .models import (
+    ActivistCell,
     ActivityDay,
     CallDay,
     CallerDay,
@@ -54,6 +55,9 @@ SENT_STATES = (LetterState.QUEUED, LetterState.OWN_EMAIL)
 MARGIN = timedelta(minutes=15)
 STALE_AFTER = timedelta(minutes=5)
 FULL_RECOUNT_EVERY = timedelta(hours=24)
+# Custom dashboard periods: how many are kept current, and for how long after someone last asked.
+CUSTOM_KEEP = 8
+CUSTOM_KEEP_FOR = timedelta(days=14)
 
 KINDS = ("call", "reply", "joiner", "leaver")  # letters are counted per contact in ParticipantDay
 
@@ -217,7 +221,25 @@ def _recount_from(first_day: date | None) -> None:
 
 
 def periods(today: date | None = None) -> list[tuple[date, date]]:
-    """The periods counted whole: the programme year to date, and this quarter and the four before it."""
+    """The periods counted whole: the programme year to date, this quarter and the four before it,
+    and the custom periods asked for recently (see `count_period`)."""
+    standard = standard_periods(today)
+    return standard + [p for p in custom_periods(today) if p not in standard]
+
+
+def custom_periods(today: date | None = None) -> list[tuple[date, date]]:
+    """The custom periods still kept: asked for within CUSTOM_KEEP_FOR, the CUSTOM_KEEP most recent."""
+    current = db.session.get(SummaryState, 1)
+    now = datetime.combine(today, datetime.min.time(), tzinfo=timezone.utc) if today else utcnow()
+    kept = []
+    for start, end, asked in (current.custom_periods or []) if current else []:
+        if now - datetime.fromisoformat(asked) <= CUSTOM_KEEP_FOR:
+            kept.append((date.fromisoformat(start), date.fromisoformat(end)))
+    return kept[:CUSTOM_KEEP]
+
+
+def standard_periods(today: date | None = None) -> list[tuple[date, date]]:
+    """The programme year to date, and this quarter and the four before it."""
     from .rr import quarter_of
     from .targets import programme_year, targets_for
 
@@ -295,6 +317,11 @@ def _recount_weeks(first_week: date | None) -> None:
         .where(*where).group_by(p.week, p.branch_id, p.employer_id)))
 
 
+def _drop_period(start: date, end: date) -> None:
+    db.session.execute(delete(ParticipantCell).where(ParticipantCell.start_on == start, ParticipantCell.end_on == end))
+    db.session.execute(delete(PeriodCell).where(PeriodCell.start_on == start, PeriodCell.end_on == end))
+
+
 def _recount_cells(full: bool, first_day: date | None, today: date | None = None) -> None:
     wanted = periods(today)
     state().counted_periods = [[start.isoformat(), end.isoformat()] for start, end in wanted]
@@ -307,9 +334,7 @@ def _recount_cells(full: bool, first_day: date | None, today: date | None = None
         kept = {tuple(r) for r in db.session.execute(
             select(ParticipantCell.start_on, ParticipantCell.end_on).distinct())}
         for start, end in kept - set(wanted):
-            db.session.execute(delete(ParticipantCell).where(ParticipantCell.start_on == start,
-                                                             ParticipantCell.end_on == end))
-            db.session.execute(delete(PeriodCell).where(PeriodCell.start_on == start, PeriodCell.end_on == end))
+            _drop_period(start, end)
         todo = [(start, end) for start, end in wanted if (start, end) not in kept or end >= first_day]
     for start, end in todo:
         _recount_period(start, end)
@@ -342,6 +367,51 @@ def _recount_members() -> None:
         ["branch_id", "employer_id", "workplace_id", "group", "members"], groups))
 
 
+def activist_days(today: date | None = None) -> list[date]:
+    """The days the activist panel compares: the year's baseline date, today, and the last day of each
+    custom period kept."""
+    from .targets import programme_year, targets_for
+
+    today = today or date.today()
+    return sorted({targets_for(programme_year(today)).baseline_on, today}
+                  | {min(end, today) for _, end in custom_periods(today)})
+
+
+def active_on(day: date, r=RoleHolder) -> ColumnElement:
+    """A role held on `day`: started on or before it, not yet ended (a role ending that day is not held)."""
+    return and_(r.started_on <= day, or_(r.ended_on.is_(None), r.ended_on > day))
+
+
+def _recount_activists(days: list[date]) -> None:
+    """Activist cells for these days from the role-holder snapshot (a few hundred thousand rows at most)."""
+    r, s, a = RoleHolder, ContactSelfOrganisedGroup, ActivistCell
+    db.session.execute(delete(a))
+    columns = ["day", "kind", "key", "branch_id", "employer_kind", "workplace_id", "n"]
+    holders = func.count(r.contact_id.distinct())
+    none_int, none_str = literal(None, db.Integer), literal(None, db.String)
+    for day in days:
+        on = literal(day, Date)
+        db.session.execute(insert(a).from_select(columns, select(
+            on, literal("role"), r.role, r.branch_id, r.employer_kind, none_int, holders)
+            .where(active_on(day)).group_by(r.role, r.branch_id, r.employer_kind)))
+        # A contact has one workplace, so grouping by it never splits anyone within a branch.
+        db.session.execute(insert(a).from_select(columns, select(
+            on, literal("rep"), none_str, r.branch_id, none_str, r.workplace_id, holders)
+            .where(active_on(day), r.is_member.is_(True)).group_by(r.branch_id, r.workplace_id)))
+        db.session.execute(insert(a).from_select(columns, select(
+            on, literal("group"), s.group, r.branch_id, none_str, none_int, holders)
+            .select_from(r).join(s, s.contact_id == r.contact_id)
+            .where(active_on(day), r.is_member.is_(True)).group_by(s.group, r.branch_id)))
+        db.session.add(ActivistCell(day=day, kind="day", n=0))
+    db.session.flush()
+
+
+def counted_activist_day(day: date) -> bool:
+    """True when the activist cells hold this day (so a missing cell means zero)."""
+    a = ActivistCell
+    return db.session.execute(select(a.id).where(a.day == day, a.kind == "day").limit(1)).first() is not None
+
+
 def state() -> SummaryState:
     """The one SummaryState row (created on first use)."""
     row = db.session.get(SummaryState, 1)
@@ -369,18 +439,76 @@ def refresh(full: bool | None = None, now: datetime | None = None) -> SummarySta
         from ..database import analyze
 
         _recount_members()
+        _recount_activists(activist_days())
         analyze(*(m.__table__ for m in (ActivityDay, ParticipantDay, MemberCell, GroupCell, CallDay, CallerDay,
-                                        ParticipantCell, WeekCell, PeriodCell, RoleHolder)))
+                                        ParticipantCell, WeekCell, PeriodCell, RoleHolder, ActivistCell)))
     else:
         first_day = (current.watermark - MARGIN).date()
         _recount_from(first_day)
         _recount_cells(False, first_day)
         _recount_members()
+        _recount_activists(activist_days())
     current.watermark = now
     current.refreshed_at = now
     current.last_duration_ms = round(1000 * (time.perf_counter() - started))
     db.session.flush()
     return current
+
+
+def count_period(start: date, end: date, now: datetime | None = None) -> None:
+    """Count a period someone chose on the dashboard, and keep it current (like the standard periods)
+    while it is asked for; the least recently asked are dropped beyond CUSTOM_KEEP. Flushes."""
+    now = now or utcnow()
+    current = state()
+    if current.refreshed_at is None:
+        refresh(full=True, now=now)
+    asked = [p for p in (current.custom_periods or []) if (p[0], p[1]) != (start.isoformat(), end.isoformat())]
+    current.custom_periods = [[start.isoformat(), end.isoformat(), now.isoformat()], *asked][:CUSTOM_KEEP]
+    wanted = periods()
+    counted = [tuple(p) for p in current.counted_periods or []]
+    for old_start, old_end in [(date.fromisoformat(a), date.fromisoformat(b)) for a, b in counted]:
+        if (old_start, old_end) not in wanted:
+            _drop_period(old_start, old_end)
+    if [start.isoformat(), end.isoformat()] not in (current.counted_periods or []):
+        _recount_period(start, end)
+    current.counted_periods = [[a.isoformat(), b.isoformat()] for a, b in wanted]
+    _recount_activists(activist_days())
+    db.session.flush()
+
+
+def ask_for_period(start: date, end: date) -> float | None:
+    """Ask a worker to count a custom period (one job however many pages ask). Returns how many seconds
+    the job has been waiting for a worker (0 once one has started it), or None when Redis is out of
+    reach or the job failed: the caller then counts in the request."""
+    import logging
+
+    from redis.exceptions import RedisError
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job, JobStatus
+
+    from ..queue import get_queue, get_redis
+
+    job_id = f"{JOB_ID}-period-{start.isoformat()}-{end.isoformat()}"
+    try:
+        try:
+            job = Job.fetch(job_id, connection=get_redis(), serializer=get_queue().serializer)
+            status = job.get_status()
+        except NoSuchJobError:
+            job, status = None, None
+        if job is None or status in (JobStatus.FINISHED, JobStatus.CANCELED, JobStatus.STOPPED):
+            # Finished but the period is not counted: dropped since, or counted in a rolled-back transaction.
+            job = get_queue().enqueue(PERIOD_JOB, start.isoformat(), end.isoformat(), job_id=job_id,
+                                      result_ttl=0, failure_ttl=3600)
+            return 0.0
+        if status is JobStatus.FAILED:
+            return None
+        if status is JobStatus.STARTED or job.enqueued_at is None:
+            return 0.0
+        enqueued = job.enqueued_at if job.enqueued_at.tzinfo else job.enqueued_at.replace(tzinfo=timezone.utc)
+        return max(0.0, (utcnow() - enqueued).total_seconds())
+    except RedisError as exc:
+        logging.getLogger(__name__).warning("could not ask for a period count: %s", exc)
+        return None
 
 
 def counted_whole(start: date, end: date) -> bool:
@@ -401,6 +529,7 @@ def never_counted() -> bool:
 
 
 JOB = "jobs.reports.refresh_summaries"
+PERIOD_JOB = "jobs.reports.count_period"
 JOB_ID = "branchline-reports-refresh"
 
 
@@ -480,6 +609,7 @@ def recount_matches() -> bool:
     _recount_from(None)
     _recount_cells(True, None)
     _recount_members()
+    _recount_activists(activist_days())
     after = _snapshot()
     savepoint.rollback()
     return before == after
@@ -515,4 +645,6 @@ def _snapshot() -> tuple:
                                 ph.user_id, ph.n))
     holders = _rows(select(rh.contact_id, rh.role, rh.branch_id, rh.employer_id, rh.workplace_id, rh.employer_kind,
                            rh.is_member, rh.started_on, rh.ended_on))
-    return activity, participants, members, groups, call_days, callers, cells, weeks, period_cells, holders
+    ac = ActivistCell
+    activists = _rows(select(ac.day, ac.kind, ac.key, ac.branch_id, ac.employer_kind, ac.workplace_id, ac.n))
+    return activity, participants, members, groups, call_days, callers, cells, weeks, period_cells, holders, activists

@@ -38,6 +38,21 @@ def _fresh_enough() -> None:
         summaries.ask_for_refresh()
 
 
+def _period_counted(flt: service.ReportFilter) -> bool:
+    """True when the period's figures are ready. A period not counted before (a custom range) is counted
+    by a worker while the page says so; in the request itself when no worker can be asked, or when the
+    job has waited longer than PERIOD_WAIT_SECONDS (no worker running)."""
+    if summaries.counted_whole(flt.date_from, flt.date_to):
+        return True
+    if current_app.config.get("REDIS_URL"):
+        waited = summaries.ask_for_period(flt.date_from, flt.date_to)
+        if waited is not None and waited < current_app.config.get("REPORTS_PERIOD_WAIT_SECONDS", 30):
+            return False
+    summaries.count_period(flt.date_from, flt.date_to)
+    db.session.commit()
+    return True
+
+
 @bp.get("/")
 @require(VIEW)
 def dashboard():
@@ -45,6 +60,9 @@ def dashboard():
     _fresh_enough()
     targets = _current_targets()
     flt, choices, errors = service.parse_filter(me, request.args.to_dict(), targets)
+    if not _period_counted(flt):
+        return render_template("reports/dashboard.html", flt=flt, choices=choices, errors=errors, targets=targets,
+                               counting=True, state=summaries.state(), args=flt.as_args()), 202
     scope = service.scope_for(me, flt)
     return render_template(
         "reports/dashboard.html", flt=flt, choices=choices, errors=errors, targets=targets,

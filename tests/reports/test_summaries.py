@@ -3,11 +3,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+from sqlalchemy import delete
+
 from crm.calls.models import Outcome
 from crm.campaigns.models import TargetKind
 from crm.database import utcnow
 from crm.imports.models import ChangeKind, ImportStatus
 from crm.reports import service, summaries
+from crm.reports import targets as targets_service
 from crm.reports.models import ActivityDay, MemberCell, ParticipantDay
 from crm.reports.service import ReportFilter
 
@@ -176,3 +180,108 @@ def test_the_timed_refresh_keeps_one_job_scheduled_and_reschedules_itself(app, d
     refresh_summaries_on_timer()
     assert registry.get_job_ids() == [summaries.JOB_ID + "-timer"]
     assert summaries.state().refreshed_at is not None
+
+
+def _activist_figures(a):
+    return ([(r.role, r.baseline, r.now) for r in a.by_role], (a.schools.baseline, a.schools.now),
+            [(r.workplace_id, r.members, r.reps) for r in a.reps_by_workplace],
+            [(r.label, r.members, r.reps) for r in a.diversity], a.members_total, a.reps_total)
+
+
+@pytest.mark.parametrize("branch", [None, "hla", "hlb"])
+def test_activist_cells_give_the_same_figures_as_counting_the_role_holders(region, db, make, branch):
+    from crm.reports.models import ActivistCell
+    from crm.vocabulary import ActivistRoleKind
+
+    # A steward of Health A who is also a steward in Health B counts once in each branch, both ways.
+    make.activist_role(region.h[4], ActivistRoleKind.STEWARD, branch_id=region.hlb.id,
+                       started_on=BASE - timedelta(days=3))
+    summaries.refresh(full=True)
+    flt = ReportFilter(BASE, TODAY, branch_id=getattr(region, branch).id if branch else None)
+    assert summaries.counted_activist_day(BASE) and summaries.counted_activist_day(TODAY)
+    from_cells = service.activists(service.scope_for(region.admin, flt), region.targets)
+    db.session.execute(delete(ActivistCell))
+    assert not summaries.counted_activist_day(TODAY)
+    live = service.activists(service.scope_for(region.admin, flt), region.targets)
+    assert _activist_figures(from_cells) == _activist_figures(live)
+    if branch is None:
+        steward = next(r for r in live.by_role if r.role is ActivistRoleKind.STEWARD)
+        assert (steward.baseline, steward.now) == (5, 6)
+
+
+def test_activist_cells_follow_a_new_baseline_date(region, db):
+    summaries.refresh(full=True)
+    moved = BASE - timedelta(days=7)
+    targets_service.save_targets(TODAY.year, moved, {}, region.admin)
+    assert not summaries.counted_activist_day(moved)
+    summaries.refresh(full=False)
+    assert summaries.counted_activist_day(moved) and not summaries.counted_activist_day(BASE)
+    assert summaries.recount_matches()
+
+
+def _participation_figures(p):
+    return (p.participants, p.letters, p.fragmented_participants, p.calls, p.replies,
+            [(r.key, r.participants, r.letters) for r in p.by_branch], [(r.label, r.participants) for r in p.by_employer])
+
+
+def test_a_custom_period_is_counted_by_a_worker_while_the_page_says_so(region, db, client, login_as, app):
+    from crm.queue import get_queue
+    from crm.worker import run_worker
+
+    summaries.refresh(full=True)
+    db.session.commit()
+    start, end = BASE + timedelta(days=20), TODAY - timedelta(days=2)
+    login_as(region.lead)
+    url = f"/reports/?from={start.isoformat()}&to={end.isoformat()}"
+    waiting = client.get(url)
+    page = waiting.get_data(as_text=True)
+    assert waiting.status_code == 202 and "Counting the figures for" in page and 'http-equiv="refresh"' in page
+    assert "Membership</h2>" not in page
+    assert client.get(url).status_code == 202  # asking again queues nothing more
+    jobs = [get_queue().fetch_job(j) for j in get_queue().job_ids]
+    assert [(j.func_name, j.args) for j in jobs] == [(summaries.PERIOD_JOB, [start.isoformat(), end.isoformat()])]
+    run_worker(app, ["default"], burst=True)
+    db.session.expire_all()
+    shown = client.get(url)
+    assert shown.status_code == 200 and "Membership</h2>" in shown.get_data(as_text=True)
+    # The period's cells give what counting its days gives.
+    scope = service.scope_for(region.admin, ReportFilter(start, end))
+    assert service._has_cells(scope)
+    fast = service.participation(scope, region.targets)
+    summaries.state().counted_periods = []
+    slow = service.participation(service.scope_for(region.admin, ReportFilter(start, end)), region.targets)
+    assert _participation_figures(fast) == _participation_figures(slow) and fast.letters > 0
+
+
+def test_with_no_worker_to_ask_the_page_counts_the_period_itself(region, db, client, login_as, app, monkeypatch):
+    summaries.refresh(full=True)
+    db.session.commit()
+    login_as(region.lead)
+    url = f"/reports/?from={(BASE + timedelta(days=1)).isoformat()}&to={TODAY.isoformat()}"
+    monkeypatch.setitem(app.config, "REPORTS_PERIOD_WAIT_SECONDS", 0)  # the job waited too long: nobody took it
+    assert client.get(url).status_code == 200
+    monkeypatch.setitem(app.config, "REDIS_URL", "")
+    assert client.get(f"/reports/?from={(BASE + timedelta(days=2)).isoformat()}").status_code == 200
+    assert summaries.counted_whole(BASE + timedelta(days=2), TODAY)
+
+
+def test_custom_periods_are_kept_current_while_used_then_dropped(region, db, make):
+    summaries.refresh(full=True)
+    ending_today = (BASE + timedelta(days=5), TODAY)
+    summaries.count_period(*ending_today)
+    assert summaries.counted_whole(*ending_today) and summaries.counted_activist_day(TODAY)
+    before = service.participation(service.scope_for(region.admin, ReportFilter(*ending_today)), region.targets)
+    # A letter written since: the next refresh recounts the period as it does the standard ones.
+    make.sent_letter(region.x, make.contact(region.hla), utcnow())
+    summaries.refresh(full=False)
+    assert summaries.recount_matches()
+    after = service.participation(service.scope_for(region.admin, ReportFilter(*ending_today)), region.targets)
+    assert after.participants == before.participants + 1
+    # At most CUSTOM_KEEP are kept, the most recently asked; one not asked for two weeks is dropped.
+    for days in range(summaries.CUSTOM_KEEP):
+        summaries.count_period(BASE + timedelta(days=10 + days), TODAY - timedelta(days=1))
+    assert not summaries.counted_whole(*ending_today)
+    assert len(summaries.custom_periods()) == summaries.CUSTOM_KEEP
+    later = utcnow() + summaries.CUSTOM_KEEP_FOR + timedelta(days=1)
+    summaries.refresh(full=True, now=later)
+    assert summaries.custom_periods(later.date()) == []
