@@ -1,6 +1,7 @@
 """Branchline: a campaign and member-contact CRM for a trade-union region."""
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import secrets
@@ -161,6 +162,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     templating.init_app(app)
     _register_error_pages(app)
     _security_headers(app)
+    # Everything loaded so far (modules, templates' code, the app) lives as long as the process: leave it
+    # out of the garbage collector's full sweeps, which otherwise add 80-100 ms to a report page now and then.
+    gc.freeze()
     return app
 
 
