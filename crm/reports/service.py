@@ -23,7 +23,7 @@ from ..imports.models import ChangeKind, ImportChange, ImportRun, ImportStatus
 from ..region.models import Branch, Employer, ServiceGroup, Workplace, branch_employer
 from ..scoping import branch_condition, visible_branches_stmt
 from ..vocabulary import ActivistRoleKind, ContactStatus, EmployerKind, SelfOrganisedGroup
-from .summaries import CALL_FIGURES, CALLER_FIGURES, counted_activist_day, counted_whole
+from .summaries import CALL_FIGURES, CALLER_FIGURES, active_on, counted_activist_day, counted_whole
 from .models import (
     ActivistCell,
     ActivityDay,
@@ -535,10 +535,6 @@ def callers(scope: Scope, limit: int = 50) -> list[CallerRow]:
 # ------------------------------------------------------------------ activists
 
 
-def _active_on(day: date, r=ActivistRole):
-    return and_(r.started_on <= day, or_(r.ended_on.is_(None), r.ended_on > day))
-
-
 def _from_cells(scope: Scope, day: date) -> bool:
     """True when the activist cells can answer for this day and place (they hold branches, not employers
     or workplaces, and only the days a refresh counted)."""
@@ -566,7 +562,7 @@ def role_counts(scope: Scope, day: date, employer_kind: EmployerKind | None = No
     else:
         r = RoleHolder
         stmt = (select(r.branch_id, r.role, func.count(distinct(r.contact_id)))
-                .where(_active_on(day, r), *_place(scope, r.branch_id, r.employer_id, r.workplace_id))
+                .where(active_on(day, r), *_place(scope, r.branch_id, r.employer_id, r.workplace_id))
                 .group_by(r.branch_id, r.role))
         if employer_kind:
             stmt = stmt.where(r.employer_kind == employer_kind.value)
@@ -597,7 +593,7 @@ def _count_reps_by(scope: Scope, day: date, by: str) -> dict:
         return _sum_rows(db.session.execute(select(column, a.n).where(*_cells(scope, day, "rep" if by == "workplace"
                                                                                else "group"))))
     r = RoleHolder
-    where = [_active_on(day, r), r.is_member.is_(True), *_place(scope, r.branch_id, r.employer_id, r.workplace_id)]
+    where = [active_on(day, r), r.is_member.is_(True), *_place(scope, r.branch_id, r.employer_id, r.workplace_id)]
     if by == "workplace":
         stmt = select(r.workplace_id, func.count(distinct(r.contact_id))).where(*where).group_by(r.branch_id,
                                                                                                    r.workplace_id)
@@ -980,7 +976,8 @@ def people_stmt(user: User, scope: Scope, figure: str, role: ActivistRoleKind | 
             *([Letter.campaign_id == scope.campaign_id] if scope.campaign_id else []))
         where += [c.id.in_(ids), *_place(scope, c.branch_id, c.employer_id, c.workplace_id)]
     elif figure == "reps":
-        ids = select(ActivistRole.contact_id).where(_active_on(scope.end_day), *_place(scope, ActivistRole.branch_id))
+        ids = select(ActivistRole.contact_id).where(active_on(scope.end_day, ActivistRole),
+                                                    *_place(scope, ActivistRole.branch_id))
         if role:
             ids = ids.where(ActivistRole.role == role)
         where += [c.id.in_(ids), *_place(scope, c.branch_id, c.employer_id, c.workplace_id)]

@@ -465,13 +465,13 @@ def count_period(start: date, end: date, now: datetime | None = None) -> None:
     asked = [p for p in (current.custom_periods or []) if (p[0], p[1]) != (start.isoformat(), end.isoformat())]
     current.custom_periods = [[start.isoformat(), end.isoformat(), now.isoformat()], *asked][:CUSTOM_KEEP]
     wanted = periods()
-    counted = [tuple(p) for p in current.counted_periods or []]
-    for old_start, old_end in [(date.fromisoformat(a), date.fromisoformat(b)) for a, b in counted]:
-        if (old_start, old_end) not in wanted:
-            _drop_period(old_start, old_end)
-    if [start.isoformat(), end.isoformat()] not in (current.counted_periods or []):
+    counted = {(date.fromisoformat(a), date.fromisoformat(b)) for a, b in current.counted_periods or []}
+    for period in counted - set(wanted):
+        _drop_period(*period)
+    if (start, end) not in counted:
         _recount_period(start, end)
-    current.counted_periods = [[a.isoformat(), b.isoformat()] for a, b in wanted]
+    # Only what is counted: a standard period that moved on a day since the last refresh waits for it.
+    current.counted_periods = [[a.isoformat(), b.isoformat()] for a, b in wanted if (a, b) in counted | {(start, end)}]
     _recount_activists(activist_days())
     db.session.flush()
 

@@ -285,3 +285,13 @@ def test_custom_periods_are_kept_current_while_used_then_dropped(region, db, mak
     later = utcnow() + summaries.CUSTOM_KEEP_FOR + timedelta(days=1)
     summaries.refresh(full=True, now=later)
     assert summaries.custom_periods(later.date()) == []
+
+
+def test_counting_a_custom_period_never_claims_a_standard_period_it_did_not_count(region, db):
+    summaries.refresh(full=True)
+    current = summaries.state()
+    # As on the first morning of a new day before the refresh: yesterday's year to date is counted, today's not.
+    current.counted_periods = [[BASE.isoformat(), (TODAY - timedelta(days=1)).isoformat()]]
+    summaries.count_period(BASE + timedelta(days=3), TODAY - timedelta(days=4))
+    assert summaries.counted_whole(BASE + timedelta(days=3), TODAY - timedelta(days=4))
+    assert not summaries.counted_whole(BASE, TODAY)
