@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from ..database import utcnow
 from ..extensions import db
+from .mfa import seal
 from .models import User
 
 # Published in the README and the `crm serve` banner: demo data only, never a real account.
@@ -32,7 +33,7 @@ def prepare_demo_accounts(today: date | None = None) -> int:
             user.trained_on = today or date.today()
             touched = True
         if user.mfa_required and not user.mfa_enabled:
-            user.mfa_secret, user.mfa_enabled_at = DEMO_TOTP_SECRET, utcnow()
+            user.mfa_secret, user.mfa_enabled_at = seal(DEMO_TOTP_SECRET), utcnow()
             touched = True
         changed += touched
     return changed

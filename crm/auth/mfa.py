@@ -1,6 +1,7 @@
 """TOTP second factor (RFC 6238 through pyotp) with one-use recovery codes. Callers commit."""
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -8,6 +9,8 @@ import time
 
 import pyotp
 import segno
+from cryptography.fernet import Fernet, InvalidToken
+from flask import current_app
 
 from ..audit import service as audit
 from ..database import utcnow
@@ -24,6 +27,33 @@ class MfaError(ValueError):
 
 def new_secret() -> str:
     return pyotp.random_base32()
+
+
+# Stored secrets are sealed with a key derived from SECRET_KEY, so a copy of the database alone (a
+# leaked backup) cannot make codes.
+SEALED = "f1:"
+
+
+def _fernet() -> Fernet:
+    key = hashlib.sha256(b"branchline-mfa-secret:" + current_app.config["SECRET_KEY"].encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def seal(secret: str) -> str:
+    """The secret as stored: encrypted and authenticated (Fernet)."""
+    return SEALED + _fernet().encrypt(secret.encode()).decode()
+
+
+def unseal(stored: str) -> str:
+    """The secret from its stored form; one stored before sealing existed is returned as it is.
+    Raises MfaError when SECRET_KEY has changed since it was sealed."""
+    if not stored.startswith(SEALED):
+        return stored
+    try:
+        return _fernet().decrypt(stored[len(SEALED):].encode()).decode()
+    except InvalidToken:
+        raise MfaError("Two-step sign-in cannot be checked for this account (the server's secret key has "
+                       "changed). Ask an administrator to reset it, then set it up again.") from None
 
 
 def provisioning_uri(user: User, secret: str) -> str:
@@ -77,7 +107,7 @@ def enable(user: User, secret: str, code: str) -> list[str]:
     if step is None:
         raise MfaError("That code is not right. Check the time on your phone is set automatically, and try the "
                        "newest code.")
-    user.mfa_secret, user.mfa_enabled_at, user.mfa_last_step = secret, utcnow(), step
+    user.mfa_secret, user.mfa_enabled_at, user.mfa_last_step = seal(secret), utcnow(), step
     codes = new_recovery_codes(user)
     audit.record("mfa.enable", user=user, obj=user)
     return codes
@@ -87,12 +117,14 @@ def verify(user: User, code: str, now: float | None = None) -> str:
     """Check a sign-in code (authenticator or recovery code); returns which kind was used."""
     if not user.mfa_secret:
         raise MfaError("Two-step sign-in is not set up for this account.")
-    step = _matching_step(user.mfa_secret, code, now)
+    step = _matching_step(unseal(user.mfa_secret), code, now)
     if step is not None:
         if user.mfa_last_step is not None and step <= user.mfa_last_step:
             audit.record("mfa.failure", user=user, obj=user, detail="code reused")
             raise MfaError("That code has already been used. Wait for the next one.")
         user.mfa_last_step = step
+        if not user.mfa_secret.startswith(SEALED):  # enrolled before secrets were sealed
+            user.mfa_secret = seal(user.mfa_secret)
         audit.record("mfa.success", user=user, obj=user)
         return "totp"
     hashed = _hash_code(code)

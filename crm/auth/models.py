@@ -33,7 +33,7 @@ class User(UserMixin, TimestampMixin, db.Model):
     # Data-protection training: the date the user last completed it (work programme objective 4).
     trained_on: Mapped[date | None] = mapped_column(Date)
     # TOTP MFA: the shared secret (base32) once enrolment is confirmed, and hashed recovery codes.
-    mfa_secret: Mapped[str | None] = mapped_column(String(64))
+    mfa_secret: Mapped[str | None] = mapped_column(String(255))  # sealed: crm/auth/mfa.seal
     mfa_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The last time step accepted, so a code cannot be replayed within its 30-second window.
     mfa_last_step: Mapped[int | None] = mapped_column(Integer)

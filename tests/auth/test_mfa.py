@@ -132,3 +132,29 @@ def test_the_sign_in_still_works_for_demo_admins_with_the_published_demo_key(cli
     assert client.post("/login/code", data={"code": demo_code()}).status_code == 302
     assert client.get("/admin/").status_code == 200
     assert pyotp.TOTP(DEMO_TOTP_SECRET).now() == demo_code()
+
+
+def test_the_secret_is_stored_sealed_and_older_plain_secrets_are_sealed_at_next_use(client, make, db, app):
+    from crm.auth import mfa
+
+    user = make.user(Role.ADMIN, email="boss@example.org")
+    db.session.commit()
+    _sign_in(client, "boss@example.org")
+    secret, _ = _enrol(client, db, user)
+    assert user.mfa_secret.startswith(mfa.SEALED) and secret not in user.mfa_secret
+    assert mfa.unseal(user.mfa_secret) == secret
+    # Enrolled before sealing: still works, and is sealed once used.
+    older = make.user(Role.ORGANISER, mfa_secret=pyotp.random_base32())
+    plain = older.mfa_secret
+    assert mfa.verify(older, _code(plain)) == "totp"
+    assert older.mfa_secret.startswith(mfa.SEALED) and mfa.unseal(older.mfa_secret) == plain
+
+
+def test_a_secret_sealed_under_another_secret_key_is_explained_not_a_crash(make, db, app, monkeypatch):
+    from crm.auth import mfa
+
+    user = make.user(Role.ADMIN, mfa_secret=None)
+    user.mfa_secret = mfa.seal(pyotp.random_base32())
+    monkeypatch.setitem(app.config, "SECRET_KEY", "a-new-secret-key")
+    with pytest.raises(mfa.MfaError, match="Ask an administrator to reset it"):
+        mfa.verify(user, "123456")
