@@ -8,6 +8,8 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_user
 from sqlalchemy import select
 
+from ..api import tokens as api_tokens
+from ..api.forms import RevokeForm
 from ..auth import mfa
 from ..auth import service as auth_service
 from ..auth.forms import TrainingForm as UserTrainingForm
@@ -433,7 +435,8 @@ def _user_form_page(form, user):
     if user is not None:
         valid_days = current_app.config["TRAINING_VALID_DAYS"]
         extra = {"training_form": UserTrainingForm(), "reset_form": ConfirmDeleteForm(),
-                 "training_due": user.training_due(valid_days), "training_due_on": user.training_due_on(valid_days)}
+                 "training_due": user.training_due(valid_days), "training_due_on": user.training_due_on(valid_days),
+                 "api_tokens": api_tokens.tokens_of(user), "revoke_form": RevokeForm()}
     else:
         extra = {}
     return _render_user_form(form, user, extra)
@@ -518,6 +521,18 @@ def reset_user_mfa(user_id: int):
     db.session.commit()
     flash(f"Two-step sign-in reset for {user.name}. They have been signed out and will set it up again at their next sign-in.",
           "success")
+    return redirect(url_for(".edit_user", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/api-tokens/<int:token_id>/revoke")
+@require(USERS)
+def revoke_user_api_token(user_id: int, token_id: int):
+    """Stop one of a user's API tokens (someone left, a token leaked) without disabling the account."""
+    user = db.get_or_404(User, user_id)
+    token = api_tokens.get_own_token_or_404(user, token_id)
+    if RevokeForm().validate_on_submit() and api_tokens.revoke(token, by=_me()):
+        db.session.commit()
+        flash(f"{user.name}'s token ‘{token.name}’ was revoked: it no longer works.", "success")
     return redirect(url_for(".edit_user", user_id=user.id))
 
 

@@ -27,14 +27,15 @@ def region(make, db):
     employer = make.employer(branches=[branch])
     workplace = make.workplace(employer)
     someone = make.user(Role.CALLER, branches=[branch])
+    token, _ = make.api_token(someone)
     return {
         "service_group_id": group.id, "branch_id": branch.id, "employer_id": employer.id,
-        "workplace_id": workplace.id, "user_id": someone.id, "branch": branch,
+        "workplace_id": workplace.id, "user_id": someone.id, "token_id": token.id, "branch": branch,
     }
 
 
 def test_every_admin_route_uses_the_agreed_parameter_names(app):
-    allowed = {"service_group_id", "branch_id", "employer_id", "workplace_id", "user_id"}
+    allowed = {"service_group_id", "branch_id", "employer_id", "workplace_id", "user_id", "token_id"}
     rules = [r for r in app.url_map.iter_rules() if r.endpoint.startswith("admin.")]
     assert len(rules) > 15
     for rule in rules:

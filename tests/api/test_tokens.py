@@ -121,6 +121,38 @@ def test_someone_elses_token_cannot_be_revoked(client, login_as, api_as, make, d
     assert api.get("/api/people").status_code == 200
 
 
+def test_an_admin_sees_and_revokes_another_users_token(client, login_as, api_as, make, db):
+    owner = make.user(Role.BRANCH_OFFICER, branches=[make.branch()], name="Olive Owner")
+    api = api_as(owner)
+    admin = make.user(Role.ADMIN)
+    stranger = make.user(Role.CALLER)
+    db.session.commit()
+    token = db.session.scalar(select(ApiToken))
+    login_as(admin)
+    page = client.get(f"/admin/users/{owner.id}/edit").get_data(as_text=True)
+    assert token.name in page and token.prefix in page
+    # Through another user's page the token is a 404, like a missing one.
+    assert client.post(f"/admin/users/{stranger.id}/api-tokens/{token.id}/revoke").status_code == 404
+    assert api.get("/api/people").status_code == 200
+    response = client.post(f"/admin/users/{owner.id}/api-tokens/{token.id}/revoke")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/admin/users/{owner.id}/edit")
+    assert api.get("/api/people").status_code == 401
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "api_token.revoke"))
+    assert (event.user_id, event.object_id) == (admin.id, token.id)
+    assert "Revoked" in client.get(f"/admin/users/{owner.id}/edit").get_data(as_text=True)
+
+
+def test_only_admins_revoke_other_peoples_tokens(client, login_as, api_as, make, db):
+    owner = make.user(Role.BRANCH_OFFICER, branches=[make.branch()])
+    api = api_as(owner)
+    organiser = make.user(Role.ORGANISER)
+    db.session.commit()
+    token = db.session.scalar(select(ApiToken))
+    login_as(organiser)
+    assert client.post(f"/admin/users/{owner.id}/api-tokens/{token.id}/revoke").status_code == 404
+    assert api.get("/api/people").status_code == 200
+
+
 def test_a_disabled_users_token_stops_working(api_as, make, db):
     user = make.user(Role.BRANCH_OFFICER, branches=[make.branch()])
     api = api_as(user)
