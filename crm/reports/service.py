@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import Select, and_, case, distinct, false, func, or_, select
+from sqlalchemy import Select, and_, case, distinct, false, func, select
 
 from ..auth.models import User
 from ..calls.models import REACHED_OUTCOMES, CallAttempt, CallEntry, CallList, CallListKind, EntryStatus, Outcome
