@@ -11,7 +11,7 @@ from .tokens import EXPIRY_DAYS, NAME_MAX
 
 class TokenForm(FlaskForm):
     name = StringField("What is the token for?", description="Like ‘Sign-up form on the branch website’ or "
-                                                             "‘Dialer’. Only you see it.",
+                                                             "‘Dialer’. Only you and the admins see it.",
                        render_kw={"maxlength": NAME_MAX, "autocomplete": "off"})
     days = SelectField("How long should it work?", coerce=int, default=90,
                        choices=choices((d, f"{d} days") for d in EXPIRY_DAYS),
