@@ -40,13 +40,15 @@ class CallRefused(ValueError):
 
 # ---------------------------------------------------------------- finding lists and entries
 
-def lists_stmt(user: User):
-    """Lists the user may see: those of their branches; a caller only the ones they are assigned to."""
+def lists_stmt(user: User, *, to_message: bool = False):
+    """Lists the user may see: those of their branches; a caller only the ones they are assigned to.
+    With `to_message`, the lists whose members the user may text or email as an audience: every list
+    of their branches for those who send messages (campaign leads are not assigned to lists)."""
     stmt = select(CallList)
     if not user.region_wide:
         stmt = stmt.where(exists().where(call_list_branch.c.list_id == CallList.id,
                                          branch_condition(user, call_list_branch.c.branch_id)))
-    if not user.can(Permission.MANAGE_CALLS):
+    if not (user.can(Permission.MANAGE_CALLS) or (to_message and user.can(Permission.SEND_MESSAGES))):
         stmt = stmt.where(exists().where(call_list_caller.c.list_id == CallList.id,
                                          call_list_caller.c.user_id == user.id))
     return stmt

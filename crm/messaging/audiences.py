@@ -59,6 +59,7 @@ def call_list_contacts(params: dict, user: User) -> Select:
     from ..calls.models import CallEntry, CallList
     from ..calls.service import lists_stmt
 
-    visible = lists_stmt(user).where(CallList.id == params.get("call_list_id")).with_only_columns(CallList.id)
+    visible = (lists_stmt(user, to_message=True).where(CallList.id == params.get("call_list_id"))
+               .with_only_columns(CallList.id))
     return select(CallEntry.contact_id).where(CallEntry.list_id.in_(visible),
                                               branch_condition(user, CallEntry.branch_id))

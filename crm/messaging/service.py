@@ -231,7 +231,8 @@ def _call_lists(user: User) -> list:
     from ..calls.models import CallList
     from ..calls.service import lists_stmt
 
-    return list(db.session.scalars(lists_stmt(user).order_by(CallList.is_active.desc(), CallList.name, CallList.id)))
+    return list(db.session.scalars(lists_stmt(user, to_message=True)
+                                   .order_by(CallList.is_active.desc(), CallList.name, CallList.id)))
 
 
 def _call_list_params(value: str, user: User, context: dict) -> dict | None:
