@@ -42,6 +42,18 @@ def _prepare_postgres(url: str) -> str:
     return url
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _workers_without_command_channel():
+    """In-process test workers skip RQ's pubsub command channel (Branchline sends no worker commands):
+    stopping its listener thread costs each burst worker a second's join timeout."""
+    from rq.worker.base import BaseWorker
+
+    saved = BaseWorker.subscribe
+    BaseWorker.subscribe = lambda self: None
+    yield
+    BaseWorker.subscribe = saved
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     url = os.environ.get("DATABASE_URL")
