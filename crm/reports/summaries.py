@@ -497,8 +497,8 @@ def ask_for_period(start: date, end: date) -> float | None:
             job, status = None, None
         if job is None or status in (JobStatus.FINISHED, JobStatus.CANCELED, JobStatus.STOPPED):
             # Finished but the period is not counted: dropped since, or counted in a rolled-back transaction.
-            job = get_queue().enqueue(PERIOD_JOB, start.isoformat(), end.isoformat(), job_id=job_id,
-                                      result_ttl=0, failure_ttl=3600)
+            get_queue().enqueue(PERIOD_JOB, start.isoformat(), end.isoformat(), job_id=job_id,
+                                result_ttl=0, failure_ttl=3600)
             return 0.0
         if status is JobStatus.FAILED:
             return None
