@@ -114,7 +114,7 @@ def _filters(ids: dict) -> list[dict]:
 def _panels(ids: dict) -> dict[str, list[float]]:
     from crm.auth.models import User
     from crm.extensions import db
-    from crm.reports import service
+    from crm.reports import activists, service
     from crm.reports import targets as targets_service
 
     lead = db.session.get(User, ids["lead"])
@@ -123,7 +123,7 @@ def _panels(ids: dict) -> dict[str, list[float]]:
     calls = {
         "membership": lambda s: service.membership(s, targets),
         "calls": lambda s: service.calls(s, targets),
-        "activists": lambda s: service.activists(s, targets),
+        "activists": lambda s: activists.activists(s, targets),
         "participation": lambda s: service.participation(s, targets),
         "quality": lambda s: service.quality(s),
     }

@@ -22,8 +22,9 @@ from ..scoping import visible_branches_stmt
 from ..spreadsheets import safe_cell
 from ..vocabulary import ActivistRoleKind
 from . import service
+from .activists import TARGETED_ROLES, RoleChange, role_counts
 from .models import ActionPlanNote, ReportTargets
-from .service import Growth, RoleChange, Scope
+from .service import Growth, Scope
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 NOTE_MAX = 5000
@@ -122,8 +123,8 @@ def _reports(user: User, quarter: Quarter, targets: ReportTargets, branches: lis
     changes = service.changes_by_branch(scope)
     calls = service.calls_by_branch(scope)
     made = service.calls_made_by_branch(scope)
-    before = service.role_counts(scope, quarter.start - timedelta(days=1))
-    after = service.role_counts(scope, min(quarter.end, date.today()))
+    before = role_counts(scope, quarter.start - timedelta(days=1))
+    after = role_counts(scope, min(quarter.end, date.today()))
     participants = service.participants_by_branch(scope)
     notes = {n.branch_id: n for n in db.session.execute(
         select(ActionPlanNote).where(ActionPlanNote.branch_id.in_(ids), ActionPlanNote.year == quarter.year,
@@ -136,7 +137,7 @@ def _reports(user: User, quarter: Quarter, targets: ReportTargets, branches: lis
                         targets.growth_pct, branch.id)
         kinds = calls.get(branch.id, {})
         roles = [RoleChange(kind.label, before.get((branch.id, kind), 0), after.get((branch.id, kind), 0),
-                            targets.activist_growth_pct if kind in service.TARGETED_ROLES else None, kind)
+                            targets.activist_growth_pct if kind in TARGETED_ROLES else None, kind)
                  for kind in ActivistRoleKind]
         n, letters = participants.get(branch.id, (0, 0))
         note = notes.get(branch.id)
@@ -159,7 +160,7 @@ def region_rollup(user: User, quarter: Quarter, targets: ReportTargets) -> tuple
     rows = _reports(user, quarter, targets, branches)
     total = BranchReport(None, "All branches", "", quarter, Growth("All branches", target_pct=targets.growth_pct),
                          CallFigures(), CallFigures(), 0,
-                         [RoleChange(k.label, 0, 0, targets.activist_growth_pct if k in service.TARGETED_ROLES
+                         [RoleChange(k.label, 0, 0, targets.activist_growth_pct if k in TARGETED_ROLES
                                      else None, k) for k in ActivistRoleKind], 0, 0, 0, 0)
     for row in rows:
         total.growth.add(row.growth)
@@ -218,7 +219,7 @@ COLUMNS: list[Column] = [
     ("Retention %", lambda r: _blank(service.pct(r.leaver_calls.retained, r.leaver_calls.total))),
     ("Calls made", lambda r: r.calls_made),
     *[(f"{kind.label}: change", (lambda k: lambda r: r.role(k).change)(kind))
-      for kind in (*service.TARGETED_ROLES, ActivistRoleKind.EQUALITY, ActivistRoleKind.ENVIRONMENTAL)],
+      for kind in (*TARGETED_ROLES, ActivistRoleKind.EQUALITY, ActivistRoleKind.ENVIRONMENTAL)],
     ("Campaign participants", lambda r: r.participants),
     ("Letters", lambda r: r.letters),
     ("Participation %", lambda r: _blank(r.participation_pct)),

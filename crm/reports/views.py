@@ -12,7 +12,7 @@ from ..pagination import paginate
 from ..region.models import Branch
 from ..scoping import get_scoped_or_404, require
 from ..vocabulary import ActivistRoleKind
-from . import bp, rr, service, summaries
+from . import activists, bp, rr, service, summaries
 from . import targets as targets_service
 from .formatting import Cells
 from .forms import NoteForm, TargetsForm
@@ -67,7 +67,7 @@ def dashboard():
     return render_template(
         "reports/dashboard.html", flt=flt, choices=choices, errors=errors, targets=targets,
         membership=service.membership(scope, targets), calls=service.calls(scope, targets),
-        activists=service.activists(scope, targets), participation=service.participation(scope, targets),
+        activists=activists.activists(scope, targets), participation=service.participation(scope, targets),
         quality=service.quality(scope), state=summaries.state(), args=flt.as_args(), small=service.SMALL_NUMBER,
         cell=Cells(url_for(".people"), flt.as_args(), me.can(Permission.VIEW_CONTACTS)))
 

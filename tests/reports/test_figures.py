@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from crm.reports import service, summaries
+from crm.reports import activists, service, summaries
 from crm.reports.service import ReportFilter
 from crm.vocabulary import ActivistRoleKind as R
 
@@ -81,7 +81,7 @@ def test_calls_per_caller(counted):
 
 
 def test_activists_now_against_baseline_with_targets(counted):
-    a = service.activists(_scope(counted.admin), counted.targets)
+    a = activists.activists(_scope(counted.admin), counted.targets)
     roles = {r.role: r for r in a.by_role}
     steward = roles[R.STEWARD]
     # Four stewards on the baseline day (one has since stood down), two new: 4 → 5 is +25% against +5%.
@@ -97,13 +97,13 @@ def test_activists_now_against_baseline_with_targets(counted):
 
 
 def test_reps_per_100_members_by_workplace_gaps_first(counted):
-    rows = service.activists(_scope(counted.admin), counted.targets).reps_by_workplace
+    rows = activists.activists(_scope(counted.admin), counted.targets).reps_by_workplace
     assert [(r.workplace, r.members, r.reps, r.per_100) for r in rows] == [
         ("Clinic", 3, 0, 0.0), ("Care Home", 2, 0, 0.0), ("Primary", 4, 2, 50.0), ("Royal Ward", 8, 5, 62.5)]
 
 
 def test_diversity_suppresses_counts_under_five(counted):
-    a = service.activists(_scope(counted.admin), counted.targets)
+    a = activists.activists(_scope(counted.admin), counted.targets)
     rows = {r.label: r for r in a.diversity}
     women = rows["Women"]
     assert (women.members_shown, women.members_pct, women.reps_shown, women.reps_pct) == (8, 42.1, 6, 75.0)
@@ -115,7 +115,7 @@ def test_diversity_suppresses_counts_under_five(counted):
 
 
 def test_diversity_for_one_branch_suppresses_what_becomes_small(counted):
-    a = service.activists(_scope(counted.admin, branch_id=counted.edb.id), counted.targets)
+    a = activists.activists(_scope(counted.admin, branch_id=counted.edb.id), counted.targets)
     women = {r.label: r for r in a.diversity}["Women"]
     assert (women.members, women.members_shown, women.members_pct) == (2, None, None)
     assert a.reps_total_shown is None  # two reps in the branch
@@ -173,7 +173,7 @@ def test_branch_officer_figures_cover_only_their_branches(counted):
     m = service.membership(scope, counted.targets)
     assert [r.key for r in m.by_branch] == [counted.hla.id] and m.total.members == 10
     assert service.participation(scope, counted.targets).participants == 3
-    assert service.activists(scope, counted.targets).schools.now == 0
+    assert activists.activists(scope, counted.targets).schools.now == 0
     # Asking for another branch in the filter gives nothing rather than that branch's figures.
     flt, _, errors = service.parse_filter(counted.officer, {"branch": str(counted.hlb.id)}, counted.targets)
     assert flt.branch_id is None and "branch" in errors

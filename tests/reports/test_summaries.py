@@ -10,7 +10,7 @@ from crm.calls.models import Outcome
 from crm.campaigns.models import TargetKind
 from crm.database import utcnow
 from crm.imports.models import ChangeKind, ImportStatus
-from crm.reports import service, summaries
+from crm.reports import activists, service, summaries
 from crm.reports import targets as targets_service
 from crm.reports.models import ActivityDay, MemberCell, ParticipantDay
 from crm.reports.service import ReportFilter
@@ -199,10 +199,10 @@ def test_activist_cells_give_the_same_figures_as_counting_the_role_holders(regio
     summaries.refresh(full=True)
     flt = ReportFilter(BASE, TODAY, branch_id=getattr(region, branch).id if branch else None)
     assert summaries.counted_activist_day(BASE) and summaries.counted_activist_day(TODAY)
-    from_cells = service.activists(service.scope_for(region.admin, flt), region.targets)
+    from_cells = activists.activists(service.scope_for(region.admin, flt), region.targets)
     db.session.execute(delete(ActivistCell))
     assert not summaries.counted_activist_day(TODAY)
-    live = service.activists(service.scope_for(region.admin, flt), region.targets)
+    live = activists.activists(service.scope_for(region.admin, flt), region.targets)
     assert _activist_figures(from_cells) == _activist_figures(live)
     if branch is None:
         steward = next(r for r in live.by_role if r.role is ActivistRoleKind.STEWARD)
